@@ -1,0 +1,63 @@
+# leadscore — the two commands: `make demo` and `make test`. Both create .venv and install
+# the locked dependencies first (skipped when requirements.txt and pyproject.toml are
+# unchanged since the last install).
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+DEMO_LEADS ?= 20000
+DEMO_SEED ?= 42
+DEMO_FAULTS ?= 0.002
+RAW_DIR ?= data/raw
+
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export DO_NOT_TRACK := 1
+export LEADSCORE_RAW_DIR ?= $(RAW_DIR)
+export LEADSCORE_DB ?= leadscore.duckdb
+export LEADSCORE_EXPORT_DIR ?= exports
+
+.PHONY: demo test install lint unit e2e data build clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
+		--no-build-isolation -e .
+	touch $(STAMP)
+
+# Demo data from our own generator (deterministic); regenerated only when missing.
+data: $(STAMP)
+	@if [ -f $(LEADSCORE_RAW_DIR)/leads.parquet ]; then \
+		echo "demo data already in $(LEADSCORE_RAW_DIR) (delete it to regenerate)"; \
+	else \
+		$(BIN)/python -m leadscore.generate --leads $(DEMO_LEADS) --seed $(DEMO_SEED) \
+			--faults $(DEMO_FAULTS) --out $(LEADSCORE_RAW_DIR); \
+	fi
+
+build: $(STAMP)
+	$(BIN)/dbt build
+
+demo: data build
+	$(BIN)/python -m leadscore.summary
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	LEADSCORE_TARGET=lint $(BIN)/sqlfluff lint models macros tests/singular analyses
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -m "not e2e"
+
+e2e: $(STAMP)
+	$(BIN)/python -m pytest -m e2e
+
+test: lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf target logs $(LEADSCORE_DB) $(LEADSCORE_EXPORT_DIR)

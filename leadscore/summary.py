@@ -1,0 +1,99 @@
+"""Print what a build produced: row counts, where the files are and how to query them.
+
+Opens the DuckDB file read-only, so it never takes the write lock from a running build.
+Usage: ``python -m leadscore.summary [--db PATH]`` (default: env LEADSCORE_DB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import duckdb
+
+# The tables a user looks at first, in reading order; missing ones are skipped (a table
+# only exists once the capability that builds it has landed).
+SUMMARY_TABLES: tuple[str, ...] = (
+    "stg_crm__leads",
+    "stg_crm__activities",
+    "stg_crm__opportunities",
+    "stg_crm__lead_status_changes",
+    "stg_crm__rejected_rows",
+    "fct_lead_lifecycle",
+    "lead_funnel",
+    "lead_features",
+    "training_snapshots",
+)
+
+
+def table_counts(db_path: Path) -> dict[str, int]:
+    """Row count of each summary table present in the database."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        present = {
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'main'"
+            ).fetchall()
+        }
+        counts: dict[str, int] = {}
+        for name in SUMMARY_TABLES:
+            if name in present:
+                counts[name] = con.execute(f'select count(*) from "{name}"').fetchone()[0]
+        return counts
+    finally:
+        con.close()
+
+
+def rejected_by_reason(db_path: Path) -> list[tuple[str, str, int]]:
+    """(source_table, reason, rows) of the quarantine, largest first."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute(
+            "select source_table, rejection_reason, count(*) from stg_crm__rejected_rows "
+            "group by all order by 3 desc"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def render(db_path: Path, export_dir: Path) -> str:
+    counts = table_counts(db_path)
+    lines = [f"leadscore build: {db_path.resolve()}", ""]
+    width = max((len(n) for n in counts), default=10)
+    lines += [f"  {name:<{width}}  {n:>10,} rows" for name, n in counts.items()]
+    if "stg_crm__rejected_rows" in counts:
+        rejected = rejected_by_reason(db_path)
+        if rejected:
+            lines += ["", "  quarantined raw rows (stg_crm__rejected_rows):"]
+            lines += [f"    {t:<20} {reason:<24} {n:>8,}" for t, reason, n in rejected]
+    if export_dir.is_dir():
+        lines += ["", f"BI exports (Parquet): {export_dir.resolve()}"]
+    lines += [
+        "",
+        "Query the database read-only (a running dbt build holds the write lock):",
+        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{db_path}', "
+        "read_only=True).sql('select * from fct_lead_lifecycle limit 5'))\"",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default=os.environ.get("LEADSCORE_DB", "leadscore.duckdb"))
+    parser.add_argument(
+        "--exports", default=os.environ.get("LEADSCORE_EXPORT_DIR", "exports")
+    )
+    args = parser.parse_args(argv)
+    db_path = Path(args.db)
+    if not db_path.exists():
+        print(f"no database at {db_path}; run 'make demo' first", file=sys.stderr)
+        return 1
+    print(render(db_path, Path(args.exports)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+{#- Cleaning helpers shared by the staging models. -#}
+
+{#- Trimmed, lowercased category; the placeholder values of var placeholder_values
+    ('select', 'unknown', 'n/a', ...) become NULL, because they mean "unknown". -#}
+{% macro clean_category(column) %}
+    case
+        when lower(trim(cast({{ column }} as {{ dbt.type_string() }})))
+            in {{ leadscore.sql_list(var('placeholder_values')) }}
+            then null
+        else lower(trim(cast({{ column }} as {{ dbt.type_string() }})))
+    end
+{% endmacro %}
+
+
+{#- Trimmed text key; empty becomes NULL. -#}
+{% macro clean_key(column) %}
+    nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), '')
+{% endmacro %}
+
+
+{#- Parses a timestamp from a typed or text column; NULL when it does not parse. -#}
+{% macro parse_timestamp(column) %}
+    {{ leadscore.try_cast(leadscore.clean_key(column), dbt.type_timestamp()) }}
+{% endmacro %}
+
+
+{#- Parses a number; NULL when it does not parse. -#}
+{% macro parse_number(column) %}
+    {{ leadscore.try_cast(leadscore.clean_key(column), leadscore.type_double()) }}
+{% endmacro %}
+
+
+{#- A cast that gives NULL instead of failing. dbt.safe_cast is a plain cast on DuckDB. -#}
+{% macro try_cast(expression, type) %}
+    {{ return(adapter.dispatch('try_cast', 'leadscore')(expression, type)) }}
+{% endmacro %}
+
+{% macro default__try_cast(expression, type) %}
+    {{ dbt.safe_cast(expression, type) }}
+{% endmacro %}
+
+{% macro duckdb__try_cast(expression, type) %}
+    try_cast({{ expression }} as {{ type }})
+{% endmacro %}
+
+
+{#- The run's start time (UTC, no time zone): later timestamps cannot be real. -#}
+{% macro run_timestamp() %}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
+{% endmacro %}
+
+
+{#- Why a row cannot be used, from its parsed timestamp and its raw text; NULL when fine. -#}
+{% macro timestamp_problem(raw_column, parsed_column) %}
+    case
+        when {{ leadscore.clean_key(raw_column) }} is null then 'null_timestamp'
+        when {{ parsed_column }} is null then 'unparseable_timestamp'
+        when {{ parsed_column }} > {{ leadscore.run_timestamp() }} then 'future_timestamp'
+    end
+{% endmacro %}
+
+
+{#- A SQL list literal of a list var: ('a', 'b'). -#}
+{% macro sql_list(values) %}
+    ({% for v in values %}'{{ v }}'{% if not loop.last %}, {% endif %}{% endfor %})
+{% endmacro %}
+
+
+{#- The user's custom lead attributes (vars), lowercased, categorical then numeric. -#}
+{% macro lead_attribute_names() %}
+    {{ return((var('lead_categorical_attributes') + var('lead_numeric_attributes'))
+              | map('lower') | list) }}
+{% endmacro %}
+
+
+{#- ", attr_a, attr_b" for the custom attributes (empty when there are none). -#}
+{% macro lead_attribute_columns(prefix='') %}
+    {%- for attr in leadscore.lead_attribute_names() %},
+        {{ prefix }}{{ adapter.quote(attr) }}
+    {%- endfor %}
+{% endmacro %}
+
+
+{#- A double-precision float (dbt.type_float() is a 4-byte float on DuckDB). -#}
+{% macro type_double() %}
+    {{ return(adapter.dispatch('type_double', 'leadscore')()) }}
+{% endmacro %}
+
+{% macro default__type_double() %}double precision{% endmacro %}
+
+{% macro duckdb__type_double() %}double{% endmacro %}
+
+{% macro spark__type_double() %}double{% endmacro %}
+
+
+{#- Whole calendar days from start to end (NULL when either is NULL). -#}
+{% macro days_between(start, end) -%}
+    {{ dbt.datediff(start, end, 'day') | trim }}
+{%- endmacro %}

@@ -1,0 +1,92 @@
+{#- The source contract of DESIGN.md: required columns per raw CRM table. One place, used by
+    the on-run-start validation and the docs. -#}
+{% macro crm_source_contract() %}
+    {{ return({
+        'leads': ['lead_id', 'created_at', 'lead_source', 'company_size', 'industry',
+                  'country', 'job_title', 'email'],
+        'activities': ['activity_id', 'lead_id', 'occurred_at', 'activity_type'],
+        'opportunities': ['opportunity_id', 'lead_id', 'created_at', 'closed_at', 'is_won',
+                          'amount'],
+        'lead_status_changes': ['lead_id', 'status', 'changed_at'],
+    }) }}
+{% endmacro %}
+
+
+{#- on-run-start hook. In files mode, finds $LEADSCORE_RAW_DIR/<table>.parquet or .csv and
+    creates a view per table in var crm_schema; in tables mode, expects the tables there.
+    Either way it checks the required columns and the custom attribute vars, and stops the
+    run with a message that names the problem and the fix. -#}
+{% macro register_crm_sources() %}
+    {% if not execute %}{{ return('') }}{% endif %}
+    {% set schema = var('crm_schema') %}
+    {% set mode = var('crm_source_mode') %}
+    {% set raw_dir = env_var('LEADSCORE_RAW_DIR', 'data/raw') %}
+    {% if mode not in ['files', 'tables'] %}
+        {{ exceptions.raise_compiler_error(
+            "var crm_source_mode is '" ~ mode ~ "'; use 'files' (read $LEADSCORE_RAW_DIR) "
+            ~ "or 'tables' (tables already in schema " ~ schema ~ ")") }}
+    {% endif %}
+    {% if mode == 'files' %}
+        {% do run_query('create schema if not exists ' ~ schema) %}
+    {% endif %}
+    {% for table, required in crm_source_contract().items() %}
+        {% if mode == 'files' %}
+            {% do leadscore.register_raw_file(raw_dir, schema, table, required) %}
+        {% endif %}
+        {% set found = run_query(
+            "select lower(column_name) from information_schema.columns "
+            ~ "where table_schema = '" ~ schema ~ "' and table_name = '" ~ table ~ "'"
+        ).columns[0].values() | list %}
+        {% if found | length == 0 %}
+            {{ exceptions.raise_compiler_error(
+                "source table " ~ schema ~ "." ~ table ~ " not found; create it with columns "
+                ~ required | join(', ') ~ " or set var crm_source_mode: files") }}
+        {% endif %}
+        {% set missing = required | reject('in', found) | list %}
+        {% if missing %}
+            {{ exceptions.raise_compiler_error(
+                "source " ~ table ~ " is missing required column(s) " ~ missing | join(', ')
+                ~ " (has: " ~ found | join(', ') ~ "); rename them in your export or map "
+                ~ "them in a view. Required: " ~ required | join(', ')) }}
+        {% endif %}
+        {% if table == 'leads' %}
+            {% for attr in var('lead_categorical_attributes') + var('lead_numeric_attributes') %}
+                {% if attr | lower not in found %}
+                    {{ exceptions.raise_compiler_error(
+                        "custom attribute '" ~ attr ~ "' (vars lead_categorical_attributes / "
+                        ~ "lead_numeric_attributes) is not a column of leads (has: "
+                        ~ found | join(', ') ~ "); fix the var or add the column") }}
+                {% endif %}
+            {% endfor %}
+        {% endif %}
+    {% endfor %}
+    {{ return('') }}
+{% endmacro %}
+
+
+{% macro register_raw_file(raw_dir, schema, table, required) %}
+    {% set base = raw_dir ~ '/' ~ table %}
+    {% set files = run_query(
+        "select file from glob('" ~ base | replace("'", "''") ~ ".parquet') "
+        ~ "union all select file from glob('" ~ base | replace("'", "''") ~ ".csv')"
+    ).columns[0].values() | list %}
+    {% if files | length == 0 %}
+        {{ exceptions.raise_compiler_error(
+            "source file for " ~ table ~ " not found: expected " ~ base ~ ".parquet or "
+            ~ base ~ ".csv with columns " ~ required | join(', ')
+            ~ ". Set env LEADSCORE_RAW_DIR to the folder of your export (now '" ~ raw_dir
+            ~ "'), or run 'make demo' to generate demo data.") }}
+    {% elif files | length > 1 %}
+        {{ exceptions.raise_compiler_error(
+            "both " ~ base ~ ".parquet and " ~ base ~ ".csv exist; keep one so it is clear "
+            ~ "which one is the source") }}
+    {% endif %}
+    {% set path = files[0] | replace("'", "''") %}
+    {% if path.endswith('.csv') %}
+        {% set reader = "read_csv('" ~ path ~ "', header = true, all_varchar = true)" %}
+    {% else %}
+        {% set reader = "read_parquet('" ~ path ~ "')" %}
+    {% endif %}
+    {% do run_query('create or replace view ' ~ schema ~ '.' ~ table
+                    ~ ' as select * from ' ~ reader) %}
+{% endmacro %}

@@ -1,0 +1,99 @@
+{#- Every raw activity row, typed, with the activity type mapped to the contract's values
+    (unknown types kept as 'other', never dropped) and the reason it cannot be used. -#}
+with
+
+source as (
+
+    select * from {{ source('crm', 'activities') }}
+
+),
+
+leads as (
+
+    select lead_id from {{ ref('stg_crm__leads') }}
+
+),
+
+typed as (
+
+    select
+        {{ clean_key('activity_id') }} as activity_id,
+        {{ clean_key('lead_id') }} as lead_id,
+        cast(occurred_at as {{ dbt.type_string() }}) as occurred_at_raw,
+        {{ parse_timestamp('occurred_at') }} as occurred_at,
+        lower(trim(cast(activity_type as {{ dbt.type_string() }}))) as activity_type_raw
+    from source
+
+),
+
+mapped as (
+
+    select
+        typed.*,
+        case
+            when
+                typed.activity_type_raw in {{ sql_list(var('engagement_activity_types')) }}
+                or typed.activity_type_raw in {{ sql_list(var('sales_touch_activity_types')) }}
+                then typed.activity_type_raw
+            else 'other'
+        end as activity_type,
+        case
+            when typed.activity_type_raw in {{ sql_list(var('engagement_activity_types')) }}
+                then 'engagement'
+            when typed.activity_type_raw in {{ sql_list(var('sales_touch_activity_types')) }}
+                then 'sales_touch'
+            else 'other'
+        end as activity_category,
+        case
+            when typed.activity_id is null or typed.lead_id is null then 'null_key'
+            else {{ timestamp_problem('typed.occurred_at_raw', 'typed.occurred_at') }}
+        end as timestamp_or_key_problem,
+        leads.lead_id is null as is_orphan
+    from typed
+    left join leads on typed.lead_id = leads.lead_id
+
+),
+
+checked as (
+
+    select
+        *,
+        coalesce(
+            timestamp_or_key_problem,
+            case when is_orphan then 'orphan_lead_id' end
+        ) as row_problem
+    from mapped
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by activity_id, row_problem is null
+            order by occurred_at, lead_id, activity_type_raw
+        ) as n_within_key
+    from checked
+
+),
+
+final as (
+
+    select
+        activity_id,
+        lead_id,
+        occurred_at_raw,
+        occurred_at,
+        activity_type_raw,
+        activity_type,
+        activity_category,
+        coalesce(
+            row_problem,
+            case when n_within_key > 1 then 'duplicate_key' end
+        ) as rejection_reason
+    from ranked
+
+)
+
+select * from final

@@ -1,0 +1,81 @@
+{#- Every raw lead row, typed and cleaned, with the reason it cannot be used (or NULL).
+    stg_crm__leads keeps the usable rows; stg_crm__rejected_rows keeps the others. -#}
+with
+
+source as (
+
+    select * from {{ source('crm', 'leads') }}
+
+),
+
+typed as (
+
+    select
+        {{ clean_key('lead_id') }} as lead_id,
+        cast(created_at as {{ dbt.type_string() }}) as created_at_raw,
+        {{ parse_timestamp('created_at') }} as created_at,
+        {{ clean_category('lead_source') }} as lead_source,
+        {{ parse_number('company_size') }} as company_size_raw,
+        {{ clean_category('industry') }} as industry,
+        {{ clean_category('country') }} as country,
+        {{ clean_category('job_title') }} as job_title,
+        lower({{ clean_key('email') }}) as email
+    {%- for attr in var('lead_categorical_attributes') %},
+        {{ clean_category(adapter.quote(attr)) }} as {{ adapter.quote(attr | lower) }}
+        {%- endfor %}
+    {%- for attr in var('lead_numeric_attributes') %},
+        {{ parse_number(adapter.quote(attr)) }} as {{ adapter.quote(attr | lower) }}
+        {%- endfor %}
+    from source
+
+),
+
+checked as (
+
+    select
+        *,
+        case
+            when lead_id is null then 'null_key'
+            else {{ timestamp_problem('created_at_raw', 'created_at') }}
+        end as row_problem
+    from typed
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by lead_id, row_problem is null
+            order by created_at, email, lead_source
+        ) as n_within_key
+    from checked
+
+),
+
+final as (
+
+    select
+        lead_id,
+        created_at_raw,
+        created_at,
+        lead_source,
+        -- a zero or negative head count is a malformed value: unknown, not a number
+        case when company_size_raw > 0 then company_size_raw end as company_size,
+        industry,
+        country,
+        job_title,
+        email,
+        company_size_raw is not null and company_size_raw <= 0 as has_malformed_company_size,
+        email is not null and email not like '%_@_%' as has_malformed_email,
+        coalesce(
+            row_problem,
+            case when n_within_key > 1 then 'duplicate_key' end
+        ) as rejection_reason
+        {{- lead_attribute_columns() }}
+    from ranked
+
+)
+
+select * from final

@@ -1,0 +1,97 @@
+{#- Every raw opportunity row, typed, with the reason it cannot be used (or NULL). -#}
+with
+
+source as (
+
+    select * from {{ source('crm', 'opportunities') }}
+
+),
+
+leads as (
+
+    select lead_id from {{ ref('stg_crm__leads') }}
+
+),
+
+typed as (
+
+    select
+        {{ clean_key('opportunity_id') }} as opportunity_id,
+        {{ clean_key('lead_id') }} as lead_id,
+        cast(created_at as {{ dbt.type_string() }}) as created_at_raw,
+        {{ parse_timestamp('created_at') }} as created_at,
+        cast(closed_at as {{ dbt.type_string() }}) as closed_at_raw,
+        {{ parse_timestamp('closed_at') }} as closed_at,
+        lower(trim(cast(is_won as {{ dbt.type_string() }}))) as is_won_raw,
+        {{ parse_number('amount') }} as amount_raw
+    from source
+
+),
+
+checked as (
+
+    select
+        typed.*,
+        case
+            when typed.opportunity_id is null or typed.lead_id is null then 'null_key'
+            when {{ timestamp_problem('typed.created_at_raw', 'typed.created_at') }} is not null
+                then {{ timestamp_problem('typed.created_at_raw', 'typed.created_at') }}
+            -- closed_at may be NULL (open), but a value that is there must make sense
+            when {{ clean_key('typed.closed_at_raw') }} is not null
+                then {{ timestamp_problem('typed.closed_at_raw', 'typed.closed_at') }}
+        end as timestamp_or_key_problem,
+        leads.lead_id is null as is_orphan
+    from typed
+    left join leads on typed.lead_id = leads.lead_id
+
+),
+
+classified as (
+
+    select
+        *,
+        coalesce(
+            timestamp_or_key_problem,
+            case when is_orphan then 'orphan_lead_id' end,
+            case when closed_at < created_at then 'closed_before_created' end
+        ) as row_problem
+    from checked
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by opportunity_id, row_problem is null
+            order by created_at, closed_at, lead_id
+        ) as n_within_key
+    from classified
+
+),
+
+final as (
+
+    select
+        opportunity_id,
+        lead_id,
+        created_at_raw,
+        created_at,
+        closed_at,
+        case
+            when is_won_raw in ('true', 't', '1', 'yes', 'won') then true
+            when is_won_raw in ('false', 'f', '0', 'no', 'lost') then false
+        end as is_won,
+        -- a negative amount is a malformed value: unknown, not a number
+        case when amount_raw >= 0 then amount_raw end as amount,
+        amount_raw < 0 as has_malformed_amount,
+        coalesce(
+            row_problem,
+            case when n_within_key > 1 then 'duplicate_key' end
+        ) as rejection_reason
+    from ranked
+
+)
+
+select * from final
