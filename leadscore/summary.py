@@ -83,9 +83,7 @@ def render(db_path: Path, export_dir: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=os.environ.get("LEADSCORE_DB", "leadscore.duckdb"))
-    parser.add_argument(
-        "--exports", default=os.environ.get("LEADSCORE_EXPORT_DIR", "exports")
-    )
+    parser.add_argument("--exports", default=os.environ.get("LEADSCORE_EXPORT_DIR", "exports"))
     args = parser.parse_args(argv)
     db_path = Path(args.db)
     if not db_path.exists():

@@ -18,9 +18,10 @@
 {% endmacro %}
 
 
-{#- Parses a timestamp from a typed or text column; NULL when it does not parse. -#}
+{#- Parses a timestamp from a typed or text column; NULL when it does not parse. A column
+    that is already a timestamp passes through unchanged (no text round trip). -#}
 {% macro parse_timestamp(column) %}
-    {{ leadscore.try_cast(leadscore.clean_key(column), dbt.type_timestamp()) }}
+    {{ leadscore.try_cast(column, dbt.type_timestamp()) }}
 {% endmacro %}
 
 
@@ -50,10 +51,10 @@
 {% endmacro %}
 
 
-{#- Why a row cannot be used, from its parsed timestamp and its raw text; NULL when fine. -#}
-{% macro timestamp_problem(raw_column, parsed_column) %}
+{#- Why a row cannot be used, from its source and parsed timestamp; NULL when fine. -#}
+{% macro timestamp_problem(source_column, parsed_column) %}
     case
-        when {{ leadscore.clean_key(raw_column) }} is null then 'null_timestamp'
+        when {{ source_column }} is null then 'null_timestamp'
         when {{ parsed_column }} is null then 'unparseable_timestamp'
         when {{ parsed_column }} > {{ leadscore.run_timestamp() }} then 'future_timestamp'
     end
@@ -97,3 +98,35 @@
 {% macro days_between(start, end) -%}
     {{ dbt.datediff(start, end, 'day') | trim }}
 {%- endmacro %}
+
+
+{#- Selects every row of `relation` (a CTE name) with n_within_key: its rank among the usable
+    rows (row_problem is null) sharing its key, by `order_by`; 1 for the kept copy. Only
+    keys that really repeat go through the window (a hash aggregate finds them first): a
+    window over every key of a 20M-row table is the expensive way to learn they are unique. -#}
+{% macro rank_within_key(relation, key_columns, order_by) %}
+    {%- set keys = key_columns | join(', ') -%}
+    select
+        {{ relation }}.*,
+        1 as n_within_key
+    from {{ relation }}
+    where row_problem is not null
+        or ({{ keys }}) not in (
+            select {{ keys }} from {{ relation }}
+            where row_problem is null
+            group by {{ keys }}
+            having count(*) > 1
+        )
+    union all
+    select
+        {{ relation }}.*,
+        row_number() over (partition by {{ keys }} order by {{ order_by }}) as n_within_key
+    from {{ relation }}
+    where row_problem is null
+        and ({{ keys }}) in (
+            select {{ keys }} from {{ relation }}
+            where row_problem is null
+            group by {{ keys }}
+            having count(*) > 1
+        )
+{% endmacro %}

@@ -72,9 +72,17 @@ def generate_raw(out_dir: Path, n_leads: int, seed: int, faults: float = 0.0) ->
     raw = out_dir / "raw"
     subprocess.run(
         [
-            sys.executable, "-m", "leadscore.generate",
-            "--leads", str(n_leads), "--seed", str(seed),
-            "--faults", str(faults), "--out", str(raw),
+            sys.executable,
+            "-m",
+            "leadscore.generate",
+            "--leads",
+            str(n_leads),
+            "--seed",
+            str(seed),
+            "--faults",
+            str(faults),
+            "--out",
+            str(raw),
         ],
         check=True,
         capture_output=True,

@@ -11,22 +11,43 @@ import pyarrow.parquet as pq
 TS = pa.timestamp("us")
 
 SCHEMAS: dict[str, pa.Schema] = {
-    "leads": pa.schema([
-        ("lead_id", pa.string()), ("created_at", TS), ("lead_source", pa.string()),
-        ("company_size", pa.int64()), ("industry", pa.string()), ("country", pa.string()),
-        ("job_title", pa.string()), ("email", pa.string()),
-    ]),
-    "activities": pa.schema([
-        ("activity_id", pa.string()), ("lead_id", pa.string()), ("occurred_at", TS),
-        ("activity_type", pa.string()),
-    ]),
-    "opportunities": pa.schema([
-        ("opportunity_id", pa.string()), ("lead_id", pa.string()), ("created_at", TS),
-        ("closed_at", TS), ("is_won", pa.bool_()), ("amount", pa.float64()),
-    ]),
-    "lead_status_changes": pa.schema([
-        ("lead_id", pa.string()), ("status", pa.string()), ("changed_at", TS),
-    ]),
+    "leads": pa.schema(
+        [
+            ("lead_id", pa.string()),
+            ("created_at", TS),
+            ("lead_source", pa.string()),
+            ("company_size", pa.int64()),
+            ("industry", pa.string()),
+            ("country", pa.string()),
+            ("job_title", pa.string()),
+            ("email", pa.string()),
+        ]
+    ),
+    "activities": pa.schema(
+        [
+            ("activity_id", pa.string()),
+            ("lead_id", pa.string()),
+            ("occurred_at", TS),
+            ("activity_type", pa.string()),
+        ]
+    ),
+    "opportunities": pa.schema(
+        [
+            ("opportunity_id", pa.string()),
+            ("lead_id", pa.string()),
+            ("created_at", TS),
+            ("closed_at", TS),
+            ("is_won", pa.bool_()),
+            ("amount", pa.float64()),
+        ]
+    ),
+    "lead_status_changes": pa.schema(
+        [
+            ("lead_id", pa.string()),
+            ("status", pa.string()),
+            ("changed_at", TS),
+        ]
+    ),
 }
 
 
@@ -36,15 +57,36 @@ def dt(text: str) -> datetime:
 
 def default_leads() -> list[dict]:
     return [
-        {"lead_id": "L1", "created_at": dt("2026-01-01 09:00"), "lead_source": "Organic",
-         "company_size": 250, "industry": "Software", "country": "US",
-         "job_title": "VP of Marketing", "email": "ann@acme.io"},
-        {"lead_id": "L2", "created_at": dt("2026-02-01 10:00"), "lead_source": "paid_search",
-         "company_size": None, "industry": "Select", "country": " de ",
-         "job_title": "unknown", "email": "bob@gmail.com"},
-        {"lead_id": "L3", "created_at": dt("2026-03-01 11:00"), "lead_source": "referral",
-         "company_size": 5000, "industry": "finance", "country": "uk",
-         "job_title": "CFO", "email": "cat@bank.co.uk"},
+        {
+            "lead_id": "L1",
+            "created_at": dt("2026-01-01 09:00"),
+            "lead_source": "Organic",
+            "company_size": 250,
+            "industry": "Software",
+            "country": "US",
+            "job_title": "VP of Marketing",
+            "email": "ann@acme.io",
+        },
+        {
+            "lead_id": "L2",
+            "created_at": dt("2026-02-01 10:00"),
+            "lead_source": "paid_search",
+            "company_size": None,
+            "industry": "Select",
+            "country": " de ",
+            "job_title": "unknown",
+            "email": "bob@gmail.com",
+        },
+        {
+            "lead_id": "L3",
+            "created_at": dt("2026-03-01 11:00"),
+            "lead_source": "referral",
+            "company_size": 5000,
+            "industry": "finance",
+            "country": "uk",
+            "job_title": "CFO",
+            "email": "cat@bank.co.uk",
+        },
     ]
 
 

@@ -36,9 +36,7 @@ def test_missing_required_column_is_listed(dbt_runner, tmp_path: Path):
 
 def test_custom_attribute_that_is_not_a_column_is_named(dbt_runner, tmp_path: Path):
     raw = write_raw(tmp_path / "raw")
-    run = dbt_runner(
-        ["build", "--vars", '{"lead_categorical_attributes": ["plan_tier"]}'], raw
-    )
+    run = dbt_runner(["build", "--vars", '{"lead_categorical_attributes": ["plan_tier"]}'], raw)
     assert run.returncode != 0
     assert "custom attribute 'plan_tier'" in run.output
 
@@ -51,9 +49,7 @@ def test_both_csv_and_parquet_for_one_table_is_an_error(dbt_runner, tmp_path: Pa
     assert "leads.parquet and" in run.output and "keep one" in run.output
 
 
-def test_empty_activities_opportunities_and_status_changes_still_build(
-    dbt_runner, tmp_path: Path
-):
+def test_empty_activities_opportunities_and_status_changes_still_build(dbt_runner, tmp_path: Path):
     raw = write_raw(tmp_path / "raw")  # only leads have rows
     run = dbt_runner(["build"], raw)
     assert run.returncode == 0, run.output[-4000:]
@@ -68,27 +64,65 @@ def test_csv_sources_and_messy_values_are_cleaned_not_dropped(dbt_runner, tmp_pa
         tables={
             "leads": [
                 *default_leads(),
-                {"lead_id": "L4", "created_at": dt("2026-03-05 08:00"),
-                 "lead_source": " Events ", "company_size": -4, "industry": "N/A",
-                 "country": "-", "job_title": "Head of IT", "email": "no-at-sign"},
+                {
+                    "lead_id": "L4",
+                    "created_at": dt("2026-03-05 08:00"),
+                    "lead_source": " Events ",
+                    "company_size": -4,
+                    "industry": "N/A",
+                    "country": "-",
+                    "job_title": "Head of IT",
+                    "email": "no-at-sign",
+                },
                 # duplicate key: the later copy is quarantined
-                {"lead_id": "L1", "created_at": dt("2026-01-02 09:00"),
-                 "lead_source": "organic", "company_size": 1, "industry": None,
-                 "country": None, "job_title": None, "email": None},
+                {
+                    "lead_id": "L1",
+                    "created_at": dt("2026-01-02 09:00"),
+                    "lead_source": "organic",
+                    "company_size": 1,
+                    "industry": None,
+                    "country": None,
+                    "job_title": None,
+                    "email": None,
+                },
             ],
             "activities": [
-                {"activity_id": "A1", "lead_id": "L1", "occurred_at": dt("2026-01-02 10:00"),
-                 "activity_type": " Page_View "},
-                {"activity_id": "A2", "lead_id": "L1", "occurred_at": dt("2026-01-03 10:00"),
-                 "activity_type": "chat_message"},
-                {"activity_id": "A3", "lead_id": "L404", "occurred_at": dt("2026-01-03 10:00"),
-                 "activity_type": "page_view"},
-                {"activity_id": "A4", "lead_id": "L1", "occurred_at": dt("2031-01-01 00:00"),
-                 "activity_type": "page_view"},
-                {"activity_id": None, "lead_id": "L1", "occurred_at": dt("2026-01-04 00:00"),
-                 "activity_type": "email_open"},
-                {"activity_id": "A5", "lead_id": "L3", "occurred_at": dt("2026-03-02 00:00"),
-                 "activity_type": "meeting"},
+                {
+                    "activity_id": "A1",
+                    "lead_id": "L1",
+                    "occurred_at": dt("2026-01-02 10:00"),
+                    "activity_type": " Page_View ",
+                },
+                {
+                    "activity_id": "A2",
+                    "lead_id": "L1",
+                    "occurred_at": dt("2026-01-03 10:00"),
+                    "activity_type": "chat_message",
+                },
+                {
+                    "activity_id": "A3",
+                    "lead_id": "L404",
+                    "occurred_at": dt("2026-01-03 10:00"),
+                    "activity_type": "page_view",
+                },
+                {
+                    "activity_id": "A4",
+                    "lead_id": "L1",
+                    "occurred_at": dt("2031-01-01 00:00"),
+                    "activity_type": "page_view",
+                },
+                {
+                    "activity_id": None,
+                    "lead_id": "L1",
+                    "occurred_at": dt("2026-01-04 00:00"),
+                    "activity_type": "email_open",
+                },
+                {
+                    "activity_id": "A5",
+                    "lead_id": "L3",
+                    "occurred_at": dt("2026-03-02 00:00"),
+                    "activity_type": "meeting",
+                },
             ],
         },
         skip=("lead_status_changes",),
@@ -100,9 +134,13 @@ def test_csv_sources_and_messy_values_are_cleaned_not_dropped(dbt_runner, tmp_pa
     run = dbt_runner(["build"], raw)
     assert run.returncode == 0, run.output[-4000:]
 
-    leads = {r[0]: r[1:] for r in run.query(
-        "select lead_id, lead_source, company_size, industry, country, job_title, "
-        "has_malformed_company_size, has_malformed_email from stg_crm__leads")}
+    leads = {
+        r[0]: r[1:]
+        for r in run.query(
+            "select lead_id, lead_source, company_size, industry, country, job_title, "
+            "has_malformed_company_size, has_malformed_email from stg_crm__leads"
+        )
+    }
     assert set(leads) == {"L1", "L2", "L3", "L4"}
     assert leads["L1"][0] == "organic" and leads["L1"][1] == 250  # earliest copy kept
     assert leads["L2"][2:5] == (None, "de", None)  # 'Select'/'unknown' are unknown
@@ -111,9 +149,12 @@ def test_csv_sources_and_messy_values_are_cleaned_not_dropped(dbt_runner, tmp_pa
     types = dict(run.query("select activity_id, activity_type from stg_crm__activities"))
     assert types == {"A1": "page_view", "A2": "other", "A5": "meeting"}
 
-    rejected = sorted(run.query(
-        "select source_table, coalesce(record_key, '?'), rejection_reason "
-        "from stg_crm__rejected_rows"))
+    rejected = sorted(
+        run.query(
+            "select source_table, coalesce(record_key, '?'), rejection_reason "
+            "from stg_crm__rejected_rows"
+        )
+    )
     assert rejected == [
         ("activities", "?", "null_key"),
         ("activities", "A3", "orphan_lead_id"),
@@ -136,17 +177,22 @@ def test_every_raw_row_is_either_staged_or_quarantined(small_build):
         raw_rows = pq.read_metadata(small_build.raw_dir / f"{table}.parquet").num_rows
         kept = small_build.scalar(f"select count(*) from {staged[table]}")
         rejected = small_build.scalar(
-            f"select count(*) from stg_crm__rejected_rows where source_table = '{table}'")
+            f"select count(*) from stg_crm__rejected_rows where source_table = '{table}'"
+        )
         assert kept + rejected == raw_rows, table
         assert kept > 0, table
 
 
 def test_injected_faults_are_quarantined_or_mapped(small_build):
-    reasons = {r[0] for r in small_build.query(
-        "select distinct rejection_reason from stg_crm__rejected_rows")}
+    reasons = {
+        r[0]
+        for r in small_build.query("select distinct rejection_reason from stg_crm__rejected_rows")
+    }
     assert {"duplicate_key", "null_key", "future_timestamp", "orphan_lead_id"} <= reasons
-    assert small_build.scalar(
-        "select count(*) from stg_crm__activities where activity_type = 'other'") > 0
+    assert (
+        small_build.scalar("select count(*) from stg_crm__activities where activity_type = 'other'")
+        > 0
+    )
     faults = json.loads((small_build.raw_dir.parent / "truth" / "faults.json").read_text())
     assert sum(faults.values()) > 0
 
@@ -166,9 +212,9 @@ def test_lifecycle_stages_are_ordered_and_match_sources(small_build):
         where f.opportunity_at is distinct from o.first_at
     """)
     assert mismatch == 0
-    stages = dict(small_build.query(
-        "select current_stage, count(*) from fct_lead_lifecycle group by 1"))
+    stages = dict(
+        small_build.query("select current_stage, count(*) from fct_lead_lifecycle group by 1")
+    )
     assert {"won", "lost", "mql", "disqualified", "new"} <= set(stages)
     funnel_total = small_build.scalar("select sum(n_leads) from lead_funnel")
     assert funnel_total == small_build.scalar("select count(*) from stg_crm__leads")
-

@@ -19,7 +19,7 @@ typed as (
     select
         {{ clean_key('activity_id') }} as activity_id,
         {{ clean_key('lead_id') }} as lead_id,
-        cast(occurred_at as {{ dbt.type_string() }}) as occurred_at_raw,
+        occurred_at as occurred_at_source,
         {{ parse_timestamp('occurred_at') }} as occurred_at,
         lower(trim(cast(activity_type as {{ dbt.type_string() }}))) as activity_type_raw
     from source
@@ -46,7 +46,7 @@ mapped as (
         end as activity_category,
         case
             when typed.activity_id is null or typed.lead_id is null then 'null_key'
-            else {{ timestamp_problem('typed.occurred_at_raw', 'typed.occurred_at') }}
+            else {{ timestamp_problem('typed.occurred_at_source', 'typed.occurred_at') }}
         end as timestamp_or_key_problem,
         leads.lead_id is null as is_orphan
     from typed
@@ -68,13 +68,7 @@ checked as (
 
 ranked as (
 
-    select
-        *,
-        row_number() over (
-            partition by activity_id, row_problem is null
-            order by occurred_at, lead_id, activity_type_raw
-        ) as n_within_key
-    from checked
+    {{ rank_within_key('checked', ['activity_id'], 'occurred_at, lead_id, activity_type_raw') }}
 
 ),
 
@@ -83,7 +77,7 @@ final as (
     select
         activity_id,
         lead_id,
-        occurred_at_raw,
+        occurred_at_source,
         occurred_at,
         activity_type_raw,
         activity_type,

@@ -19,7 +19,7 @@ typed as (
     select
         {{ clean_key('lead_id') }} as lead_id,
         {{ clean_category('status') }} as status,
-        cast(changed_at as {{ dbt.type_string() }}) as changed_at_raw,
+        changed_at as changed_at_source,
         {{ parse_timestamp('changed_at') }} as changed_at
     from source
 
@@ -31,7 +31,7 @@ checked as (
         typed.*,
         coalesce(
             case when typed.lead_id is null or typed.status is null then 'null_key' end,
-            {{ timestamp_problem('typed.changed_at_raw', 'typed.changed_at') }},
+            {{ timestamp_problem('typed.changed_at_source', 'typed.changed_at') }},
             case when leads.lead_id is null then 'orphan_lead_id' end
         ) as row_problem
     from typed
@@ -41,13 +41,7 @@ checked as (
 
 ranked as (
 
-    select
-        *,
-        row_number() over (
-            partition by lead_id, status, changed_at, row_problem is null
-            order by changed_at_raw
-        ) as n_within_key
-    from checked
+    {{ rank_within_key('checked', ['lead_id', 'status', 'changed_at'], 'changed_at_source') }}
 
 ),
 
@@ -60,7 +54,7 @@ final as (
         ]) }} as status_change_id,
         lead_id,
         status,
-        changed_at_raw,
+        changed_at_source,
         changed_at,
         coalesce(
             row_problem,

@@ -12,7 +12,7 @@ typed as (
 
     select
         {{ clean_key('lead_id') }} as lead_id,
-        cast(created_at as {{ dbt.type_string() }}) as created_at_raw,
+        created_at as created_at_source,
         {{ parse_timestamp('created_at') }} as created_at,
         {{ clean_category('lead_source') }} as lead_source,
         {{ parse_number('company_size') }} as company_size_raw,
@@ -36,7 +36,7 @@ checked as (
         *,
         case
             when lead_id is null then 'null_key'
-            else {{ timestamp_problem('created_at_raw', 'created_at') }}
+            else {{ timestamp_problem('created_at_source', 'created_at') }}
         end as row_problem
     from typed
 
@@ -44,13 +44,7 @@ checked as (
 
 ranked as (
 
-    select
-        *,
-        row_number() over (
-            partition by lead_id, row_problem is null
-            order by created_at, email, lead_source
-        ) as n_within_key
-    from checked
+    {{ rank_within_key('checked', ['lead_id'], 'created_at, email, lead_source') }}
 
 ),
 
@@ -58,7 +52,7 @@ final as (
 
     select
         lead_id,
-        created_at_raw,
+        created_at_source,
         created_at,
         lead_source,
         -- a zero or negative head count is a malformed value: unknown, not a number

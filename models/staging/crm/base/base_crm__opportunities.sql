@@ -18,9 +18,9 @@ typed as (
     select
         {{ clean_key('opportunity_id') }} as opportunity_id,
         {{ clean_key('lead_id') }} as lead_id,
-        cast(created_at as {{ dbt.type_string() }}) as created_at_raw,
+        created_at as created_at_source,
         {{ parse_timestamp('created_at') }} as created_at,
-        cast(closed_at as {{ dbt.type_string() }}) as closed_at_raw,
+        closed_at as closed_at_source,
         {{ parse_timestamp('closed_at') }} as closed_at,
         lower(trim(cast(is_won as {{ dbt.type_string() }}))) as is_won_raw,
         {{ parse_number('amount') }} as amount_raw
@@ -34,11 +34,11 @@ checked as (
         typed.*,
         case
             when typed.opportunity_id is null or typed.lead_id is null then 'null_key'
-            when {{ timestamp_problem('typed.created_at_raw', 'typed.created_at') }} is not null
-                then {{ timestamp_problem('typed.created_at_raw', 'typed.created_at') }}
+            when {{ timestamp_problem('typed.created_at_source', 'typed.created_at') }} is not null
+                then {{ timestamp_problem('typed.created_at_source', 'typed.created_at') }}
             -- closed_at may be NULL (open), but a value that is there must make sense
-            when {{ clean_key('typed.closed_at_raw') }} is not null
-                then {{ timestamp_problem('typed.closed_at_raw', 'typed.closed_at') }}
+            when typed.closed_at_source is not null
+                then {{ timestamp_problem('typed.closed_at_source', 'typed.closed_at') }}
         end as timestamp_or_key_problem,
         leads.lead_id is null as is_orphan
     from typed
@@ -61,13 +61,7 @@ classified as (
 
 ranked as (
 
-    select
-        *,
-        row_number() over (
-            partition by opportunity_id, row_problem is null
-            order by created_at, closed_at, lead_id
-        ) as n_within_key
-    from classified
+    {{ rank_within_key('classified', ['opportunity_id'], 'created_at, closed_at, lead_id') }}
 
 ),
 
@@ -76,7 +70,7 @@ final as (
     select
         opportunity_id,
         lead_id,
-        created_at_raw,
+        created_at_source,
         created_at,
         closed_at,
         case
