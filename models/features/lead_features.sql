@@ -1,0 +1,44 @@
+{#- Scoring features: one row per lead open at as_of (created before it, not converted and
+    not disqualified before it), every feature computed from rows strictly before as_of by
+    the same macro that builds training_snapshots. -#}
+with
+
+params as (
+
+    select * from {{ ref('int_as_of_resolved') }}
+
+),
+
+leads as (
+
+    select lead_id, created_at from {{ ref('stg_crm__leads') }}
+
+),
+
+outcomes as (
+
+    select * from {{ ref('int_lead_outcomes') }}
+
+),
+
+scoring_spine as (
+
+    select
+        leads.lead_id,
+        params.as_of as snapshot_at
+    from leads
+    cross join params
+    inner join outcomes on leads.lead_id = outcomes.lead_id
+    where leads.created_at < params.as_of
+        and (outcomes.converted_at is null or outcomes.converted_at >= params.as_of)
+        and (outcomes.disqualified_at is null or outcomes.disqualified_at >= params.as_of)
+
+),
+
+final as (
+
+    {{ point_in_time_features('scoring_spine', time_alias='as_of') }}
+
+)
+
+select * from final

@@ -1,0 +1,110 @@
+{#- The training spine: one row per (lead_id, snapshot_at) for leads open at snapshot_at.
+    Snapshots lie on a grid every snapshot_interval_days counted back from as_of (so the
+    scoring date is the grid's next point), at most max_snapshots_per_lead per lead (its
+    first open ones) and no older than snapshot_history_days; plus one snapshot
+    first_snapshot_delay_hours after creation, so fast converters are represented too.
+    Built from lead-level arithmetic: leads × N small numbers, no range join. -#}
+{% set interval = positive_int_var('snapshot_interval_days') %}
+{% set max_per_lead = positive_int_var('max_snapshots_per_lead') %}
+{% set history = positive_int_var('snapshot_history_days') %}
+
+with
+
+params as (
+
+    select * from {{ ref('int_as_of_resolved') }}
+
+),
+
+leads as (
+
+    select lead_id, created_at from {{ ref('stg_crm__leads') }}
+
+),
+
+outcomes as (
+
+    select * from {{ ref('int_lead_outcomes') }}
+
+),
+
+steps as (
+
+    select generated_number - 1 as step
+    from ({{ dbt.generate_series(max_per_lead) }}) as numbers
+
+),
+
+lead_grid as (
+
+    -- k_first: the grid index (counted back from as_of) of the lead's first grid point
+    -- after creation: the largest k with as_of - k * interval > created_at
+    select
+        leads.lead_id,
+        leads.created_at,
+        params.as_of,
+        cast(ceil(
+            {{ fractional_days('leads.created_at', 'params.as_of') }} / {{ interval }}
+        ) as integer) - 1 as k_first
+    from leads
+    cross join params
+    where leads.created_at < params.as_of
+
+),
+
+grid_snapshots as (
+
+    select
+        lead_grid.lead_id,
+        {{ dbt.dateadd('day', '-1 * (lead_grid.k_first - steps.step) * ' ~ interval,
+                       'lead_grid.as_of') }} as snapshot_at,
+        'grid' as snapshot_kind
+    from lead_grid
+    cross join steps
+    where lead_grid.k_first - steps.step >= 1
+        and (lead_grid.k_first - steps.step) * {{ interval }} <= {{ history }}
+
+),
+
+first_snapshots as (
+
+    select
+        lead_grid.lead_id,
+        {{ dbt.dateadd('hour', var('first_snapshot_delay_hours'), 'lead_grid.created_at') }}
+            as snapshot_at,
+        'first' as snapshot_kind
+    from lead_grid
+    where {{ dbt.dateadd('hour', var('first_snapshot_delay_hours'), 'lead_grid.created_at') }}
+        < lead_grid.as_of
+        and {{ dbt.dateadd('hour', var('first_snapshot_delay_hours'), 'lead_grid.created_at') }}
+        >= {{ dbt.dateadd('day', -1 * history, 'lead_grid.as_of') }}
+
+),
+
+candidates as (
+
+    select * from grid_snapshots
+    union all
+    select * from first_snapshots
+
+),
+
+final as (
+
+    -- open at snapshot_at: not converted and not disqualified before it
+    select
+        candidates.lead_id,
+        candidates.snapshot_at,
+        min(candidates.snapshot_kind) as snapshot_kind
+    from candidates
+    inner join outcomes on candidates.lead_id = outcomes.lead_id
+    where (outcomes.converted_at is null or outcomes.converted_at >= candidates.snapshot_at)
+        and (
+            outcomes.disqualified_at is null
+            or outcomes.disqualified_at >= candidates.snapshot_at
+        )
+    group by candidates.lead_id, candidates.snapshot_at
+
+)
+
+select * from final
