@@ -41,7 +41,7 @@ def table_counts(db_path: Path) -> dict[str, int]:
         counts: dict[str, int] = {}
         for name in SUMMARY_TABLES:
             if name in present:
-                counts[name] = con.execute(f'select count(*) from "{name}"').fetchone()[0]
+                counts[name] = con.execute(f'select count(*) from "{name}"').fetchall()[0][0]
         return counts
     finally:
         con.close()

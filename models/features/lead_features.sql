@@ -11,7 +11,10 @@ params as (
 
 leads as (
 
-    select lead_id, created_at from {{ ref('stg_crm__leads') }}
+    select
+        lead_id,
+        created_at
+    from {{ ref('stg_crm__leads') }}
 
 ),
 
@@ -29,7 +32,8 @@ scoring_spine as (
     from leads
     cross join params
     inner join outcomes on leads.lead_id = outcomes.lead_id
-    where leads.created_at < params.as_of
+    where
+        leads.created_at < params.as_of
         and (outcomes.converted_at is null or outcomes.converted_at >= params.as_of)
         and (outcomes.disqualified_at is null or outcomes.disqualified_at >= params.as_of)
 

@@ -55,8 +55,9 @@ labelled as (
         end as is_converted
     from features
     inner join spine
-        on features.lead_id = spine.lead_id
-        and features.snapshot_at = spine.snapshot_at
+        on
+            features.lead_id = spine.lead_id
+            and features.snapshot_at = spine.snapshot_at
     inner join outcomes on features.lead_id = outcomes.lead_id
     cross join params
 

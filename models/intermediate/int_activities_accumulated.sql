@@ -17,8 +17,8 @@ per_moment as (
         lead_id,
         occurred_at,
         {%- for activity_type in counted_activity_types() %}
-        sum(case when activity_type = '{{ activity_type }}' then 1 else 0 end)
-            as n_{{ activity_type }},
+            sum(case when activity_type = '{{ activity_type }}' then 1 else 0 end)
+                as n_{{ activity_type }},
         {%- endfor %}
         sum(case when activity_type = 'other' then 1 else 0 end) as n_other,
         sum(case when activity_category = 'engagement' then 1 else 0 end) as n_engagement,
@@ -35,7 +35,8 @@ with_day_flags as (
         *,
         -- first engagement moment of its calendar day: counts one active day
         case
-            when is_engagement = 1
+            when
+                is_engagement = 1
                 and row_number() over (
                     partition by lead_id, is_engagement, {{ dbt.date_trunc('day', 'occurred_at') }}
                     order by occurred_at
@@ -55,8 +56,9 @@ final as (
     select
         lead_id,
         occurred_at,
-        {%- for activity_type in counted_activity_types() + ['other', 'engagement', 'sales_touch'] %}
-        sum(n_{{ activity_type }}) over lead_history as cum_n_{{ activity_type }},
+        {%- set totals = counted_activity_types() + ['other', 'engagement', 'sales_touch'] %}
+        {%- for activity_type in totals %}
+            sum(n_{{ activity_type }}) over lead_history as cum_n_{{ activity_type }},
         {%- endfor %}
         sum(starts_active_day) over lead_history as cum_active_days,
         sum(

@@ -44,7 +44,7 @@ latest as (
 
     select
         max(event_at) as latest_event_at,
-        (select min(created_at) from leads) as first_lead_created_at
+        (select min(leads.created_at) from leads) as first_lead_created_at
     from event_times
 
 ),

@@ -24,7 +24,8 @@ won as (
         sum(opportunities.amount) as won_amount
     from opportunities
     inner join leads on opportunities.lead_id = leads.lead_id
-    where opportunities.is_won
+    where
+        opportunities.is_won
         and opportunities.closed_at is not null
         and leads.is_corporate_email
     group by leads.email_domain, opportunities.closed_at

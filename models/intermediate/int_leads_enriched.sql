@@ -36,7 +36,8 @@ title_patterns as (
 distinct_titles as (
 
     -- titles repeat across leads: match each distinct title once
-    select distinct job_title from leads where job_title is not null
+    select distinct job_title from leads
+    where job_title is not null
 
 ),
 
@@ -109,8 +110,12 @@ final as (
         {{- lead_attribute_columns('leads.') }}
     from leads
     left join size_bands
-        on leads.company_size >= size_bands.min_employees
-        and (leads.company_size < size_bands.max_employees + 1 or size_bands.max_employees is null)
+        on
+            leads.company_size >= size_bands.min_employees
+            and (
+                leads.company_size < size_bands.max_employees + 1
+                or size_bands.max_employees is null
+            )
     left join regions on leads.country = regions.country
     left join titles on leads.job_title = titles.job_title
     left join domains on leads.lead_id = domains.lead_id

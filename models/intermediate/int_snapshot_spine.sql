@@ -18,7 +18,10 @@ params as (
 
 leads as (
 
-    select lead_id, created_at from {{ ref('stg_crm__leads') }}
+    select
+        lead_id,
+        created_at
+    from {{ ref('stg_crm__leads') }}
 
 ),
 
@@ -43,6 +46,8 @@ lead_grid as (
         leads.lead_id,
         leads.created_at,
         params.as_of,
+        {{ dbt.dateadd('hour', var('first_snapshot_delay_hours'), 'leads.created_at') }}
+            as first_snapshot_at,
         cast(ceil(
             {{ fractional_days('leads.created_at', 'params.as_of') }} / {{ interval }}
         ) as integer) - 1 as k_first
@@ -61,7 +66,8 @@ grid_snapshots as (
         'grid' as snapshot_kind
     from lead_grid
     cross join steps
-    where lead_grid.k_first - steps.step >= 1
+    where
+        lead_grid.k_first - steps.step >= 1
         and (lead_grid.k_first - steps.step) * {{ interval }} <= {{ history }}
 
 ),
@@ -70,14 +76,12 @@ first_snapshots as (
 
     select
         lead_grid.lead_id,
-        {{ dbt.dateadd('hour', var('first_snapshot_delay_hours'), 'lead_grid.created_at') }}
-            as snapshot_at,
+        lead_grid.first_snapshot_at as snapshot_at,
         'first' as snapshot_kind
     from lead_grid
-    where {{ dbt.dateadd('hour', var('first_snapshot_delay_hours'), 'lead_grid.created_at') }}
-        < lead_grid.as_of
-        and {{ dbt.dateadd('hour', var('first_snapshot_delay_hours'), 'lead_grid.created_at') }}
-        >= {{ dbt.dateadd('day', -1 * history, 'lead_grid.as_of') }}
+    where
+        lead_grid.first_snapshot_at < lead_grid.as_of
+        and lead_grid.first_snapshot_at >= {{ days_before('lead_grid.as_of', history) }}
 
 ),
 
@@ -98,7 +102,8 @@ final as (
         min(candidates.snapshot_kind) as snapshot_kind
     from candidates
     inner join outcomes on candidates.lead_id = outcomes.lead_id
-    where (outcomes.converted_at is null or outcomes.converted_at >= candidates.snapshot_at)
+    where
+        (outcomes.converted_at is null or outcomes.converted_at >= candidates.snapshot_at)
         and (
             outcomes.disqualified_at is null
             or outcomes.disqualified_at >= candidates.snapshot_at

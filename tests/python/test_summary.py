@@ -1,0 +1,36 @@
+"""The build summary printed by `make demo`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from leadscore.summary import main, render
+
+
+def _db(path: Path) -> Path:
+    con = duckdb.connect(str(path))
+    con.execute("create table stg_crm__leads as select range as lead_id from range(3)")
+    con.execute(
+        "create table stg_crm__rejected_rows as select * from (values "
+        "('activities', 'A1', 'orphan_lead_id', null), "
+        "('activities', 'A2', 'orphan_lead_id', null), "
+        "('leads', null, 'null_key', null)) t(source_table, record_key, rejection_reason, ts)"
+    )
+    con.close()
+    return path
+
+
+def test_render_counts_tables_and_quarantine(tmp_path: Path):
+    text = render(_db(tmp_path / "x.duckdb"), tmp_path / "exports")
+    assert "stg_crm__leads" in text and "3 rows" in text
+    assert "training_snapshots" not in text  # absent tables are skipped
+    lines = [line.split() for line in text.splitlines()]
+    assert ["activities", "orphan_lead_id", "2"] in lines
+    assert ["leads", "null_key", "1"] in lines
+
+
+def test_missing_database_says_how_to_make_one(tmp_path: Path, capsys):
+    assert main(["--db", str(tmp_path / "none.duckdb")]) == 1
+    assert "make demo" in capsys.readouterr().err
