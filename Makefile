@@ -47,7 +47,7 @@ demo: data build
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	LEADSCORE_TARGET=lint $(BIN)/sqlfluff lint models macros tests/singular analyses
+	LEADSCORE_TARGET=lint $(BIN)/sqlfluff lint models tests/singular analyses
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m "not e2e"
