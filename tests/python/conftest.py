@@ -39,9 +39,11 @@ def run_dbt(
     raw_dir: Path,
     work_dir: Path,
     extra_env: dict[str, str] | None = None,
+    project_dir: Path = PROJECT_DIR,
 ) -> DbtRun:
     """Run a dbt command of the project against raw_dir, with its own DuckDB file and
-    target folder under work_dir (never the developer's leadscore.duckdb or target/)."""
+    target folder under work_dir (never the developer's leadscore.duckdb or target/).
+    project_dir: a copy of the project to run instead (e.g. with edited seeds)."""
     db_path = work_dir / "leadscore.duckdb"
     env = {
         **os.environ,
@@ -58,7 +60,7 @@ def run_dbt(
     }
     proc = subprocess.run(
         [str(DBT), *args],
-        cwd=PROJECT_DIR,
+        cwd=project_dir,
         env=env,
         capture_output=True,
         text=True,
