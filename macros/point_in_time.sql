@@ -105,3 +105,11 @@
 {% macro duckdb__day_of_week(timestamp) %}
     isodow({{ timestamp }})
 {% endmacro %}
+
+
+{#- Whether a lead is open at `t`: not converted and not disqualified before it (its
+    int_lead_outcomes row under `outcomes`). Scoring and the training spine both use this. -#}
+{% macro lead_is_open(outcomes, t) -%}
+    ({{ outcomes }}.converted_at is null or {{ outcomes }}.converted_at >= {{ t }})
+    and ({{ outcomes }}.disqualified_at is null or {{ outcomes }}.disqualified_at >= {{ t }})
+{%- endmacro %}

@@ -34,8 +34,7 @@ scoring_spine as (
     inner join outcomes on leads.lead_id = outcomes.lead_id
     where
         leads.created_at < params.as_of
-        and (outcomes.converted_at is null or outcomes.converted_at >= params.as_of)
-        and (outcomes.disqualified_at is null or outcomes.disqualified_at >= params.as_of)
+        and {{ lead_is_open('outcomes', 'params.as_of') }}
 
 ),
 

@@ -102,12 +102,7 @@ final as (
         min(candidates.snapshot_kind) as snapshot_kind
     from candidates
     inner join outcomes on candidates.lead_id = outcomes.lead_id
-    where
-        (outcomes.converted_at is null or outcomes.converted_at >= candidates.snapshot_at)
-        and (
-            outcomes.disqualified_at is null
-            or outcomes.disqualified_at >= candidates.snapshot_at
-        )
+    where {{ lead_is_open('outcomes', 'candidates.snapshot_at') }}
     group by candidates.lead_id, candidates.snapshot_at
 
 )

@@ -8,46 +8,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-TS = pa.timestamp("us")
+from leadscore.generate import SCHEMAS as GENERATOR_SCHEMAS
 
+# the source contract's schemas, as the generator writes them
 SCHEMAS: dict[str, pa.Schema] = {
-    "leads": pa.schema(
-        [
-            ("lead_id", pa.string()),
-            ("created_at", TS),
-            ("lead_source", pa.string()),
-            ("company_size", pa.int64()),
-            ("industry", pa.string()),
-            ("country", pa.string()),
-            ("job_title", pa.string()),
-            ("email", pa.string()),
-        ]
-    ),
-    "activities": pa.schema(
-        [
-            ("activity_id", pa.string()),
-            ("lead_id", pa.string()),
-            ("occurred_at", TS),
-            ("activity_type", pa.string()),
-        ]
-    ),
-    "opportunities": pa.schema(
-        [
-            ("opportunity_id", pa.string()),
-            ("lead_id", pa.string()),
-            ("created_at", TS),
-            ("closed_at", TS),
-            ("is_won", pa.bool_()),
-            ("amount", pa.float64()),
-        ]
-    ),
-    "lead_status_changes": pa.schema(
-        [
-            ("lead_id", pa.string()),
-            ("status", pa.string()),
-            ("changed_at", TS),
-        ]
-    ),
+    name: schema for name, schema in GENERATOR_SCHEMAS.items() if name != "lead_truth"
 }
 
 
