@@ -25,6 +25,9 @@ SUMMARY_TABLES: tuple[str, ...] = (
     "lead_funnel",
     "lead_features",
     "training_snapshots",
+    "lead_rule_scores",
+    "model_registry",
+    "model_comparison",
 )
 
 

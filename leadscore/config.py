@@ -1,0 +1,175 @@
+"""Typed configuration of model training, built once from dbt vars.
+
+Configuration flows one way: dbt vars → :meth:`TrainingConfig.from_vars` → functions. No
+function in the package reads vars or the environment on its own. Every field is also a dbt
+var of the same name (unset or null → the default below), e.g.
+``dbt build --vars '{search_budget_seconds: 120, calibration: platt}'``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+MODEL_TYPES: tuple[str, ...] = ("logistic_regression", "xgboost")
+CALIBRATION_METHODS: tuple[str, ...] = ("auto", "isotonic", "platt")
+SELECTION_METRICS: tuple[str, ...] = ("pr_auc", "log_loss")
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """All knobs of candidate training, calibration and evaluation.
+
+    Attributes:
+        seed: seed of every random choice (search order, XGBoost subsampling).
+        exclude_features: feature columns never used by the models (besides the always
+            excluded keys, labels and timestamps; see ``preprocess.ALWAYS_EXCLUDED``).
+        min_category_count: a category seen in fewer train rows is bucketed as ``__rare__``.
+        max_categories: at most this many most frequent categories per column get their own
+            column; the rest go to ``__rare__``.
+        min_training_conversions: fewer positive train rows than this → no model is trained
+            (``InsufficientTrainingData``); the caller falls back to the rule score.
+        n_time_folds: expanding-window, time-ordered folds on train for the search.
+        search_budget_seconds: wall-clock budget of the hyperparameter search over all
+            candidates; the default setting of every candidate is always tried.
+        max_search_trials: at most this many settings per candidate (also keeps the search
+            deterministic on small data, where the budget is never reached).
+        calibration: ``isotonic`` | ``platt`` | ``auto`` (isotonic when valid has at least
+            ``isotonic_min_rows`` rows and ``isotonic_min_positives`` positives, else Platt).
+        isotonic_min_rows / isotonic_min_positives: thresholds of ``auto``.
+        selection_metric: how the ML candidate is chosen on valid: ``pr_auc`` (average
+            precision of the model's ranking) or ``log_loss`` (after a Platt fit on valid).
+        model_types: model families to train (``logistic_regression``, ``xgboost``).
+        class_weight_variants: also train each family with class weighting
+            (``class_weight='balanced'`` / ``scale_pos_weight``) and report both.
+        precision_at_k_fraction: k of precision@k as a fraction of the evaluated rows.
+        ece_bins: equal-frequency bins of the expected calibration error.
+        early_stopping_rounds: XGBoost rounds without improvement before stopping.
+        n_jobs: threads for XGBoost and scikit-learn.
+        top_n_features: features listed in the report's top features.
+    """
+
+    seed: int = 42
+    exclude_features: tuple[str, ...] = ()
+    min_category_count: int = 20
+    max_categories: int = 50
+    min_training_conversions: int = 50
+    n_time_folds: int = 3
+    search_budget_seconds: float = 30.0
+    max_search_trials: int = 12
+    calibration: str = "auto"
+    isotonic_min_rows: int = 1000
+    isotonic_min_positives: int = 50
+    selection_metric: str = "pr_auc"
+    model_types: tuple[str, ...] = MODEL_TYPES
+    class_weight_variants: bool = True
+    precision_at_k_fraction: float = 0.1
+    ece_bins: int = 10
+    early_stopping_rounds: int = 30
+    n_jobs: int = 2
+    top_n_features: int = 20
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            _validate(f.name, getattr(self, f.name))
+
+    @classmethod
+    def from_vars(cls, mapping: Mapping[str, Any]) -> TrainingConfig:
+        """Build a config from dbt vars (or any mapping): keys are the field names, unknown
+        keys are ignored (the mapping may hold all of the project's vars), a missing or null
+        value keeps the default. Raises ValueError naming the var and the fix."""
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in mapping or mapping[f.name] is None:
+                continue
+            kwargs[f.name] = _coerce(f.name, mapping[f.name])
+        return cls(**kwargs)
+
+
+_INT_RANGES: dict[str, tuple[int, int | None]] = {
+    "seed": (0, None),
+    "min_category_count": (1, None),
+    "max_categories": (1, None),
+    "min_training_conversions": (1, None),
+    "n_time_folds": (1, 20),
+    "max_search_trials": (1, None),
+    "isotonic_min_rows": (1, None),
+    "isotonic_min_positives": (1, None),
+    "ece_bins": (1, 1000),
+    "early_stopping_rounds": (1, None),
+    "n_jobs": (1, 256),
+    "top_n_features": (1, None),
+}
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "calibration": CALIBRATION_METHODS,
+    "selection_metric": SELECTION_METRICS,
+}
+
+
+def _fix(name: str, example: str) -> str:
+    return f"set it in dbt_project.yml vars or with --vars '{{{name}: {example}}}'"
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """dbt vars arrive as YAML/JSON scalars or lists; turn lists into tuples and
+    comma-separated strings into tuples for the tuple fields."""
+    if name in ("exclude_features", "model_types"):
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+        if isinstance(value, list | tuple):
+            return tuple(value)
+    return value
+
+
+def _validate(name: str, value: Any) -> None:
+    if name in _INT_RANGES:
+        lo, hi = _INT_RANGES[name]
+        bound = f">= {lo}" if hi is None else f"between {lo} and {hi}"
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(
+                f"var {name} must be a whole number {bound}, got {value!r}; "
+                + _fix(name, str(lo if hi is None else hi))
+            )
+        if value < lo or (hi is not None and value > hi):
+            raise ValueError(
+                f"var {name} must be {bound}, got {value}; " + _fix(name, str(max(lo, 1)))
+            )
+    elif name in ("search_budget_seconds",):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise ValueError(
+                f"var {name} must be a number of seconds > 0, got {value!r}; " + _fix(name, "60")
+            )
+        if not math.isfinite(value):
+            raise ValueError(f"var {name} must be finite, got {value!r}; " + _fix(name, "60"))
+    elif name == "precision_at_k_fraction":
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+            raise ValueError(
+                f"var {name} must be a fraction in (0, 1], got {value!r}; " + _fix(name, "0.1")
+            )
+    elif name in _CHOICES:
+        if value not in _CHOICES[name]:
+            options = " | ".join(_CHOICES[name])
+            raise ValueError(
+                f"var {name} must be one of {options}, got {value!r}; "
+                + _fix(name, _CHOICES[name][0])
+            )
+    elif name == "class_weight_variants":
+        if not isinstance(value, bool):
+            raise ValueError(
+                f"var {name} must be true or false, got {value!r}; " + _fix(name, "true")
+            )
+    elif name == "exclude_features":
+        if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+            raise ValueError(
+                f"var {name} must be a list of column names, got {value!r}; "
+                + _fix(name, "[country, created_hour]")
+            )
+    elif name == "model_types":
+        bad = [v for v in value if v not in MODEL_TYPES] if isinstance(value, tuple) else value
+        if not isinstance(value, tuple) or bad or not value:
+            raise ValueError(
+                f"var {name} must be a non-empty list of {', '.join(MODEL_TYPES)}, "
+                f"got {value!r}; " + _fix(name, "[logistic_regression, xgboost]")
+            )

@@ -1,0 +1,397 @@
+"""The model registry: versions, the champion gate, rollback by pinning, the retrain policy.
+
+``update_registry`` is what the dbt Python model ``model_registry`` calls. It returns only the
+rows that change in this run (new versions and versions whose status changed); the model is
+incremental with ``unique_key = model_version`` and ``full_refresh = false``, so no version
+is ever lost, not even by ``dbt build --full-refresh``.
+
+Decisions
+- Retrain only when there is no champion, the champion's data is older than
+  ``retrain_every_days`` (counted in data time, from the champion's ``data_as_of`` to this
+  run's as_of, so a backfill behaves like a daily schedule), or ``force_retrain``. While
+  ``pinned_model_version`` is set nothing is trained: the pin is a rollback, and a rollback
+  that retrains behind your back is not one.
+- The gate: the new model becomes champion only if its test ``gate_metric`` is at least the
+  current champion's on the *same* test rows minus ``champion_tolerance``; otherwise it is
+  kept as ``rejected`` with the reason. The replaced champion becomes ``retired``.
+- Too little data: a row with status ``insufficient_data`` and the reason (no artifact); the
+  champion, if any, stays; scoring falls back to the rule score when there is none.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from leadscore import metrics as m
+from leadscore.config import TrainingConfig
+from leadscore.training import InsufficientTrainingData, ModelArtifact, train_candidates
+
+STATUSES: tuple[str, ...] = ("champion", "challenger", "rejected", "retired", "insufficient_data")
+GATE_METRICS: tuple[str, ...] = ("roc_auc", "pr_auc")
+
+TS = pa.timestamp("us")
+REGISTRY_SCHEMA = pa.schema(
+    [
+        ("model_version", pa.string()),
+        ("model_type", pa.string()),
+        ("candidate", pa.string()),
+        ("status", pa.string()),
+        ("status_reason", pa.string()),
+        ("is_champion", pa.bool_()),
+        ("trained_at", TS),
+        ("status_changed_at", TS),
+        ("data_as_of", TS),
+        ("train_from", TS),
+        ("train_to", TS),
+        ("valid_from", TS),
+        ("valid_to", TS),
+        ("test_from", TS),
+        ("test_to", TS),
+        ("n_train_rows", pa.int64()),
+        ("n_train_positives", pa.int64()),
+        ("n_valid_rows", pa.int64()),
+        ("n_valid_positives", pa.int64()),
+        ("n_test_rows", pa.int64()),
+        ("n_test_positives", pa.int64()),
+        ("test_roc_auc", pa.float64()),
+        ("test_pr_auc", pa.float64()),
+        ("test_log_loss", pa.float64()),
+        ("test_brier", pa.float64()),
+        ("test_ece", pa.float64()),
+        ("test_top_decile_lift", pa.float64()),
+        ("compared_with_version", pa.string()),
+        ("compared_gate_metric", pa.string()),
+        ("new_gate_value", pa.float64()),
+        ("champion_gate_value", pa.float64()),
+        ("training_seconds", pa.float64()),
+        ("params_json", pa.string()),
+        ("features_json", pa.string()),
+        ("top_features_json", pa.string()),
+        ("metrics_json", pa.string()),
+        ("metrics_by_source_json", pa.string()),
+        ("report_json", pa.string()),
+        ("artifact_json", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class RegistryPolicy:
+    """When to retrain and when a new model may replace the champion (all dbt vars)."""
+
+    retrain_every_days: int = 28
+    force_retrain: bool = False
+    pinned_model_version: str | None = None
+    champion_tolerance: float = 0.005
+    gate_metric: str = "roc_auc"
+
+    def __post_init__(self) -> None:
+        if self.retrain_every_days < 1:
+            raise ValueError(
+                f"var retrain_every_days is {self.retrain_every_days}; use a whole number >= 1"
+            )
+        if not 0 <= self.champion_tolerance < 1:
+            raise ValueError(
+                f"var champion_tolerance is {self.champion_tolerance}; use a number in [0, 1), "
+                "e.g. 0.005 (how much worse on test a new model may be and still replace the "
+                "champion)"
+            )
+        if self.gate_metric not in GATE_METRICS:
+            raise ValueError(
+                f"var champion_gate_metric is {self.gate_metric!r}; use one of {GATE_METRICS}"
+            )
+
+    @classmethod
+    def from_vars(cls, mapping: Mapping[str, Any]) -> RegistryPolicy:
+        pinned = mapping.get("pinned_model_version")
+        pinned = None if pinned in (None, "", "none", "None", "null") else str(pinned)
+        return cls(
+            retrain_every_days=_as_int(mapping, "retrain_every_days", 28),
+            force_retrain=_as_bool(mapping, "force_retrain", False),
+            pinned_model_version=pinned,
+            champion_tolerance=_as_float(mapping, "champion_tolerance", 0.005),
+            gate_metric=str(mapping.get("champion_gate_metric") or "roc_auc"),
+        )
+
+
+def _as_int(mapping: Mapping[str, Any], name: str, default: int) -> int:
+    value = mapping.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        return int(str(value))
+    except ValueError:
+        raise ValueError(f"var {name} is {value!r}; use a whole number") from None
+
+
+def _as_float(mapping: Mapping[str, Any], name: str, default: float) -> float:
+    value = mapping.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        return float(str(value))
+    except ValueError:
+        raise ValueError(f"var {name} is {value!r}; use a number") from None
+
+
+def _as_bool(mapping: Mapping[str, Any], name: str, default: bool) -> bool:
+    value = mapping.get(name)
+    if value in (None, ""):
+        return default
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise ValueError(f"var {name} is {value!r}; use true or false")
+
+
+# ---------------------------------------------------------------------------------------------
+# reading the registry
+
+
+def champion_of(rows: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The current champion row (the latest if, against the rules, there are several)."""
+    champions = [r for r in rows if r["is_champion"]]
+    return max(champions, key=lambda r: r["status_changed_at"]) if champions else None
+
+
+def retrain_reasons(
+    rows: Sequence[Mapping[str, Any]], as_of: datetime, policy: RegistryPolicy
+) -> list[str]:
+    """Why this run should train a new model; empty means reuse the champion."""
+    if policy.pinned_model_version:
+        return []
+    reasons = []
+    if policy.force_retrain:
+        reasons.append("force_retrain is true")
+    champion = champion_of(rows)
+    if champion is None:
+        reasons.append("no champion yet")
+    elif as_of - champion["data_as_of"] >= timedelta(days=policy.retrain_every_days):
+        age = (as_of - champion["data_as_of"]).days
+        reasons.append(
+            f"champion {champion['model_version']} is {age} days old "
+            f"(retrain_every_days = {policy.retrain_every_days})"
+        )
+    return reasons
+
+
+def next_version(rows: Sequence[Mapping[str, Any]], as_of: datetime) -> str:
+    """m<NNNN>-<as_of date>: a running number (sortable) plus the data date it saw."""
+    return f"m{len(rows) + 1:04d}-{as_of:%Y%m%d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# updating it
+
+
+def update_registry(
+    existing: pa.Table | None,
+    load_labelled: Callable[[], tuple[pa.Table, np.ndarray | None]],
+    as_of: datetime,
+    config: TrainingConfig,
+    policy: RegistryPolicy,
+    now: datetime,
+    log: Any = print,
+) -> pa.Table:
+    """Apply the pin, the retrain policy and (when training) the champion gate; return the
+    changed rows in REGISTRY_SCHEMA.
+
+    load_labelled: called only when a model is trained; returns the labelled rows of
+    training_snapshots (split train/valid/test) and the rule score of each of those rows
+    (aligned; None to skip the 'rules' baseline)."""
+    rows = [] if existing is None else existing.to_pylist()
+    if policy.pinned_model_version:
+        return _table(apply_pin(rows, policy.pinned_model_version, now, log))
+    reasons = retrain_reasons(rows, as_of, policy)
+    if not reasons:
+        champion = champion_of(rows)
+        log(f"model_registry: reusing champion {champion['model_version']}; no retrain needed")
+        return _table([])
+    log("model_registry: training because " + "; ".join(reasons))
+    version = next_version(rows, as_of)
+    labelled, rule_scores = load_labelled()
+    splits = {s: _split(labelled, s) for s in ("train", "valid", "test")}
+    baseline = None
+    if rule_scores is not None:
+        scores = {s: _split_scores(labelled, rule_scores, s) for s in ("valid", "test")}
+        baseline = {"rules": (scores["valid"], scores["test"])}
+    try:
+        report = train_candidates(
+            splits["train"], splits["valid"], splits["test"], config, baseline
+        )
+    except InsufficientTrainingData as exc:
+        log(f"model_registry: no model trained: {exc.reason}")
+        return _table([_insufficient_row(version, exc.reason, as_of, now)])
+    log(report.summary())
+    new = _trained_row(version, report, as_of, now, "; ".join(reasons))
+    changed = [new]
+    champion = champion_of(rows)
+    if champion is None or not champion.get("artifact_json"):
+        _promote(new, "first model" if champion is None else "previous champion had no model", now)
+        return _table(changed)
+    new_value, old_value = _gate_values(new, champion, splits["test"], policy.gate_metric, log)
+    new.update(
+        compared_with_version=champion["model_version"],
+        compared_gate_metric=policy.gate_metric,
+        new_gate_value=new_value,
+        champion_gate_value=old_value,
+    )
+    if old_value is None or (
+        new_value is not None and new_value >= old_value - policy.champion_tolerance
+    ):
+        _promote(
+            new,
+            f"test {policy.gate_metric} {_fmt(new_value)} >= champion "
+            f"{champion['model_version']} {_fmt(old_value)} on the same rows "
+            f"- tolerance {policy.champion_tolerance}",
+            now,
+        )
+        changed.append(_retire(champion, f"replaced by {version}", now))
+    else:
+        new.update(
+            status="rejected",
+            status_reason=(
+                f"test {policy.gate_metric} {_fmt(new_value)} < champion "
+                f"{champion['model_version']} {_fmt(old_value)} on the same rows "
+                f"- tolerance {policy.champion_tolerance}"
+            ),
+        )
+    return _table(changed)
+
+
+def apply_pin(
+    rows: Sequence[Mapping[str, Any]], pinned: str, now: datetime, log: Any = print
+) -> list[dict[str, Any]]:
+    """Make `pinned` the champion (the rollback); the others lose the flag."""
+    by_version = {r["model_version"]: r for r in rows}
+    usable = [v for v, r in by_version.items() if r.get("artifact_json")]
+    if pinned not in by_version or not by_version[pinned].get("artifact_json"):
+        raise ValueError(
+            f"var pinned_model_version is {pinned!r}, which is not a trained version in "
+            f"model_registry; use one of {sorted(usable) or '(none trained yet)'} or unset it"
+        )
+    changed = []
+    for version, row in by_version.items():
+        if version == pinned and not row["is_champion"]:
+            new = dict(row)
+            _promote(new, "pinned by var pinned_model_version (rollback)", now)
+            changed.append(new)
+        elif version != pinned and row["is_champion"]:
+            changed.append(_retire(row, f"pinned_model_version is {pinned}", now))
+    log(f"model_registry: pinned {pinned}; {len(changed)} status change(s)")
+    return changed
+
+
+def _gate_values(
+    new: Mapping[str, Any], champion: Mapping[str, Any], test: pa.Table, metric: str, log: Any
+) -> tuple[float | None, float | None]:
+    """The gate metric of the new model (from its report) and of the champion re-scored on
+    the same test rows. A champion that cannot score the current features counts as None
+    (it is replaced)."""
+    new_value = new["test_" + metric]
+    y = test.column("is_converted").to_numpy(zero_copy_only=False).astype(bool)
+    try:
+        artifact = ModelArtifact.from_json(champion["artifact_json"])
+        score = artifact.raw_margin(test)
+    except (KeyError, ValueError) as exc:
+        log(f"model_registry: the champion cannot score the current features ({exc})")
+        return new_value, None
+    value = m.roc_auc(y, score) if metric == "roc_auc" else m.pr_auc(y, score)
+    return new_value, value
+
+
+def _promote(row: dict[str, Any], reason: str, now: datetime) -> None:
+    row.update(status="champion", status_reason=reason, is_champion=True, status_changed_at=now)
+
+
+def _retire(row: Mapping[str, Any], reason: str, now: datetime) -> dict[str, Any]:
+    out = dict(row)
+    out.update(status="retired", status_reason=reason, is_champion=False, status_changed_at=now)
+    return out
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def _split(table: pa.Table, split: str) -> pa.Table:
+    return table.filter(pc.equal(table.column("split"), split))
+
+
+def _split_scores(table: pa.Table, scores: np.ndarray, split: str) -> np.ndarray:
+    mask = pc.equal(table.column("split"), split).to_numpy(zero_copy_only=False)
+    return np.asarray(scores, dtype=np.float64)[mask]
+
+
+def _empty_row() -> dict[str, Any]:
+    return {name: None for name in REGISTRY_SCHEMA.names}
+
+
+def _insufficient_row(version: str, reason: str, as_of: datetime, now: datetime) -> dict[str, Any]:
+    row = _empty_row()
+    row.update(
+        model_version=version,
+        model_type="none",
+        status="insufficient_data",
+        status_reason=reason + "; scoring uses the champion if there is one, else the rule score",
+        is_champion=False,
+        trained_at=now,
+        status_changed_at=now,
+        data_as_of=as_of,
+    )
+    return row
+
+
+def _ts(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _trained_row(
+    version: str, report: Any, as_of: datetime, now: datetime, reason: str
+) -> dict[str, Any]:
+    chosen = report.candidate(report.chosen)
+    test = chosen["metrics"]
+    splits = report.splits
+    row = _empty_row()
+    row.update(
+        model_version=version,
+        model_type=chosen["model_type"],
+        candidate=report.chosen,
+        status="challenger",
+        status_reason=f"trained because {reason}",
+        is_champion=False,
+        trained_at=now,
+        status_changed_at=now,
+        data_as_of=as_of,
+        training_seconds=float(report.total_seconds),
+        params_json=json.dumps(chosen["params"], default=str),
+        features_json=json.dumps(report.features),
+        top_features_json=json.dumps(report.top_features, default=str),
+        metrics_json=json.dumps(test, default=str),
+        metrics_by_source_json=json.dumps(chosen["metrics_by_lead_source"], default=str),
+        report_json=json.dumps(report.to_dict(), default=str),
+        artifact_json=report.artifact.to_json(),
+    )
+    for split in ("train", "valid", "test"):
+        info = splits[split]
+        row[f"{split}_from"] = _ts(info.get("min_snapshot_at"))
+        row[f"{split}_to"] = _ts(info.get("max_snapshot_at"))
+        row[f"n_{split}_rows"] = info["rows"]
+        row[f"n_{split}_positives"] = info["positives"]
+    for metric in ("roc_auc", "pr_auc", "log_loss", "brier", "ece", "top_decile_lift"):
+        row[f"test_{metric}"] = test.get(metric)
+    return row
+
+
+def _table(rows: list[dict[str, Any]]) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=REGISTRY_SCHEMA)

@@ -1,0 +1,933 @@
+"""Candidate training, calibration, evaluation, serialization and prediction.
+
+:func:`train_candidates` trains logistic regression and XGBoost, each with and without class
+weighting, on the chronological train split; tunes them on time-ordered folds within train;
+calibrates them on valid; chooses one on valid; and reports every candidate (and any baseline
+score, e.g. the rule score) on test with the same metrics. The chosen model comes back as a
+:class:`ModelArtifact` whose whole state is JSON (no pickle) and that predicts calibrated
+probabilities, raw margins and per-feature contributions.
+
+Decisions (see also ``preprocess`` and ``metrics``):
+
+* Search: train is sorted by snapshot_at and cut into ``n_time_folds + 1`` consecutive time
+  blocks (cuts never split equal timestamps); fold i fits on blocks 0..i and scores on block
+  i+1 (expanding window). Folds whose parts lack a class are skipped. A setting's score is
+  the mean over folds of the selection metric. The preprocessing is fitted once on all of
+  train (it uses no labels). Settings are tried in a fixed, seeded order, the default
+  first; each candidate stops when ``max_search_trials`` is reached or its share of
+  ``search_budget_seconds`` is spent (logistic regression: a quarter of the budget, XGBoost
+  the rest; candidates of a family take turns), but the default is always tried. Given
+  the seed the search is deterministic up to where the wall-clock budget cuts it.
+* XGBoost: hist, early stopping on each fold's (later) validation block, on log loss
+  weighted like the training rows. The final model is refitted on all of train with the
+  number of rounds early stopping found (mean over folds weighted by fold size).
+* Class weighting: ``class_weight='balanced'`` (LR) or ``scale_pos_weight = negatives /
+  positives`` (XGBoost). Weighted models rank differently but their raw probabilities are
+  inflated; calibration on valid puts them back on the probability scale.
+* Calibration: fitted on valid on the raw margin (logit). Isotonic (stored as x/y
+  thresholds for ``np.interp``, probabilities kept in [1e-4, 1 - 1e-4] so log loss stays
+  finite) or Platt (``sigmoid(a · margin + b)`` with Platt's smoothed targets).
+* Choice: the ML candidate with the best valid score wins: ``pr_auc`` (default; average
+  precision of the raw ranking, unaffected by calibration — the business question is who to
+  call first at a low base rate) or ``log_loss`` (after a Platt fit on valid, which has two
+  parameters and so little optimism, and treats weighted and unweighted models alike). Test
+  is only reported, never used to choose.
+* Operating threshold: the calibrated probability maximising F1 on valid.
+* Ranking metrics on test (ROC/PR-AUC, lift, precision@k) use the raw margin, probability
+  metrics (log loss, Brier, ECE, precision/recall/F1) the calibrated probability.
+* Baselines: ``baseline_scores = {"rules": (valid_scores, test_scores)}`` — two arrays
+  aligned row by row with the ``valid`` and ``test`` tables (higher = more likely; NaN not
+  allowed). Each gets a Platt calibration and an F1 threshold fitted on valid and is
+  evaluated on test exactly like the models. Keep baseline columns out of the feature
+  tables (or list them in ``exclude_features``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import xgboost as xgb
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+
+from leadscore import metrics as m
+from leadscore.config import TrainingConfig
+from leadscore.preprocess import FeatureSpec, Preprocessor, fit_preprocessor
+
+LABEL = "is_converted"
+TIME = "snapshot_at"
+GROUP = "lead_source"
+UNKNOWN_GROUP = "(unknown)"
+ARTIFACT_FORMAT_VERSION = 1
+CALIBRATION_EPS = 1e-4
+LR_SEARCH_SHARE = 0.25
+LR_C_GRID: tuple[float, ...] = (1.0, 0.1, 10.0, 0.01, 0.001, 100.0)
+LR_MAX_ITER = 2000
+XGB_DEFAULT: dict[str, float | int] = {
+    "max_depth": 4,
+    "learning_rate": 0.1,
+    "min_child_weight": 5,
+    "subsample": 0.8,
+    "colsample_bytree": 0.8,
+    "n_estimators": 600,
+}
+XGB_GRID: dict[str, tuple[float | int, ...]] = {
+    "max_depth": (3, 4, 5, 6, 8),
+    "learning_rate": (0.03, 0.05, 0.1, 0.2),
+    "min_child_weight": (1, 3, 10, 30),
+    "subsample": (0.6, 0.8, 1.0),
+    "colsample_bytree": (0.6, 0.8, 1.0),
+    "n_estimators": (300, 600, 1000),
+}
+XGB_FALLBACK_ROUNDS = 100
+XGB_MAX_BIN = 256
+REPORT_METRICS: tuple[str, ...] = ("roc_auc", "pr_auc", "log_loss", "brier", "ece")
+
+
+class InsufficientTrainingData(Exception):
+    """Too little labelled data to train and evaluate a model; the caller falls back to the
+    rule score. ``reason`` says which split and counts, and which var to change."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --------------------------------------------------------------------------------------
+# calibration
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+@dataclass
+class Calibrator:
+    """Maps a raw margin (logit) to a calibrated probability.
+
+    method 'isotonic': ``np.interp(margin, x, y)`` (flat beyond the ends);
+    method 'platt': ``sigmoid(a · margin + b)``."""
+
+    method: str
+    x: list[float] = field(default_factory=list)
+    y: list[float] = field(default_factory=list)
+    a: float = 1.0
+    b: float = 0.0
+
+    def apply(self, margin: np.ndarray) -> np.ndarray:
+        z = np.asarray(margin, dtype=np.float64)
+        if self.method == "isotonic":
+            return np.interp(z, np.asarray(self.x), np.asarray(self.y))
+        return _sigmoid(self.a * z + self.b)
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.method == "isotonic":
+            return {"method": "isotonic", "x": self.x, "y": self.y}
+        return {"method": "platt", "a": self.a, "b": self.b}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Calibrator:
+        if data["method"] == "isotonic":
+            return cls("isotonic", x=list(data["x"]), y=list(data["y"]))
+        return cls("platt", a=float(data["a"]), b=float(data["b"]))
+
+
+def fit_platt(score: np.ndarray, y: np.ndarray, max_iter: int = 100) -> Calibrator:
+    """Platt scaling by Newton's method on Platt's smoothed targets
+    ((N+ + 1)/(N+ + 2) and 1/(N- + 2)), which keeps the fit finite on separable data."""
+    s = np.asarray(score, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    n_pos, n_neg = float(y.sum()), float(y.size - y.sum())
+    t = np.where(y == 1, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
+    mu, sd = (float(s.mean()), float(s.std())) if s.size else (0.0, 1.0)
+    sd = sd if sd > 1e-12 else 1.0
+    x = np.column_stack([(s - mu) / sd, np.ones_like(s)])
+
+    def loss(w: np.ndarray) -> float:
+        z = x @ w
+        return float(np.sum(np.logaddexp(0, z) - t * z))
+
+    w = np.array([1.0, math.log((n_pos + 1) / (n_neg + 1))])
+    current = loss(w)
+    for _ in range(max_iter):
+        p = _sigmoid(x @ w)
+        grad = x.T @ (p - t)
+        hess = (x * (p * (1 - p))[:, None]).T @ x + 1e-9 * np.eye(2)
+        step = np.linalg.solve(hess, grad)
+        scale = 1.0
+        while scale > 1e-8:
+            candidate = w - scale * step
+            new = loss(candidate)
+            if new <= current:
+                break
+            scale /= 2
+        else:
+            break
+        w, improvement, current = candidate, current - new, new
+        if improvement < 1e-12 * max(1.0, abs(current)):
+            break
+    a = w[0] / sd
+    return Calibrator("platt", a=float(a), b=float(w[1] - a * mu))
+
+
+def fit_isotonic(score: np.ndarray, y: np.ndarray) -> Calibrator:
+    """Isotonic regression of the label on the score, stored as interpolation thresholds."""
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=CALIBRATION_EPS, y_max=1 - CALIBRATION_EPS)
+    iso.fit(np.asarray(score, dtype=np.float64), np.asarray(y, dtype=np.float64))
+    return Calibrator(
+        "isotonic",
+        x=[float(v) for v in iso.X_thresholds_],
+        y=[float(v) for v in iso.y_thresholds_],
+    )
+
+
+def choose_calibration(method: str, y: np.ndarray, min_rows: int, min_positives: int) -> str:
+    """'auto' → isotonic when there are at least min_rows rows and min_positives positives
+    (isotonic overfits small sets), else platt."""
+    if method != "auto":
+        return method
+    enough = y.size >= min_rows and y.sum() >= min_positives
+    return "isotonic" if enough else "platt"
+
+
+def fit_calibrator(score: np.ndarray, y: np.ndarray, method: str) -> Calibrator:
+    return fit_isotonic(score, y) if method == "isotonic" else fit_platt(score, y)
+
+
+# --------------------------------------------------------------------------------------
+# the artifact
+
+
+@dataclass
+class Prediction:
+    """Calibrated probabilities, raw margins (logits) and, per categorical feature, how
+    many rows had a value never seen in train."""
+
+    probability: np.ndarray
+    margin: np.ndarray
+    unknown_counts: dict[str, int]
+
+
+@dataclass
+class ModelArtifact:
+    """A trained, calibrated model with everything needed to score a table.
+
+    model: LR ``{"coef": [...], "intercept": float}``; XGBoost ``{"booster_json": str}``
+    (``booster.save_raw("json")`` decoded). Serialised by :meth:`to_json` (plain JSON)."""
+
+    name: str
+    model_type: str
+    preprocessor: Preprocessor
+    model: dict[str, Any]
+    calibrator: Calibrator
+    params: dict[str, Any]
+    threshold: float
+    format_version: int = ARTIFACT_FORMAT_VERSION
+    _booster: xgb.Booster | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def feature_spec(self) -> FeatureSpec:
+        return self.preprocessor.spec
+
+    @property
+    def feature_names(self) -> list[str]:
+        return self.preprocessor.feature_names
+
+    def booster(self) -> xgb.Booster:
+        if self._booster is None:
+            booster = xgb.Booster()
+            booster.load_model(bytearray(self.model["booster_json"], "utf-8"))
+            booster.set_param({"nthread": int(self.params.get("n_jobs", 2))})
+            self._booster = booster
+        return self._booster
+
+    def _margin_from_matrix(self, x: np.ndarray) -> np.ndarray:
+        if self.model_type == "logistic_regression":
+            coef = np.asarray(self.model["coef"], dtype=np.float64)
+            return x @ coef + float(self.model["intercept"])
+        dm = xgb.DMatrix(x, missing=np.nan, nthread=int(self.params.get("n_jobs", 2)))
+        return self.booster().predict(dm, output_margin=True).astype(np.float64)
+
+    def predict(self, table: pa.Table) -> Prediction:
+        """Probabilities, margins and unknown-category counts for every row of ``table``."""
+        t = self.preprocessor.transform(table)
+        margin = self._margin_from_matrix(t.matrix)
+        return Prediction(self.calibrator.apply(margin), margin, t.unknown_counts)
+
+    def predict_proba(self, table: pa.Table) -> np.ndarray:
+        """Calibrated conversion probability of every row."""
+        return self.predict(table).probability
+
+    def raw_margin(self, table: pa.Table) -> np.ndarray:
+        """Uncalibrated model output on the logit scale."""
+        return self._margin_from_matrix(self.preprocessor.transform(table).matrix)
+
+    def contributions(self, table: pa.Table) -> tuple[np.ndarray, list[str]]:
+        """Per-row additive contributions to the raw margin: [n, n_features + 1], the last
+        column being the bias/intercept; each row sums to :meth:`raw_margin`. XGBoost:
+        TreeSHAP (``pred_contribs``); LR: coef x transformed value."""
+        x = self.preprocessor.transform(table).matrix
+        names = self.feature_names
+        if self.model_type == "logistic_regression":
+            coef = np.asarray(self.model["coef"], dtype=np.float64)
+            contrib = np.empty((x.shape[0], x.shape[1] + 1))
+            contrib[:, :-1] = x * coef
+            contrib[:, -1] = float(self.model["intercept"])
+            return contrib, [*names, "(intercept)"]
+        dm = xgb.DMatrix(x, missing=np.nan, nthread=int(self.params.get("n_jobs", 2)))
+        contrib = self.booster().predict(dm, pred_contribs=True).astype(np.float64)
+        return contrib, [*names, "(bias)"]
+
+    def feature_importance(self) -> dict[str, float]:
+        """|coef| on the standardised scale (LR) or total gain (XGBoost) per feature."""
+        names = self.feature_names
+        if self.model_type == "logistic_regression":
+            return {n: abs(float(c)) for n, c in zip(names, self.model["coef"], strict=True)}
+        gains = self.booster().get_score(importance_type="total_gain")
+        return {names[int(k[1:])]: float(v) for k, v in gains.items()}
+
+    def top_features(self, n: int = 20) -> list[dict[str, Any]]:
+        ranked = sorted(self.feature_importance().items(), key=lambda kv: (-kv[1], kv[0]))
+        kind = "abs_coef" if self.model_type == "logistic_regression" else "total_gain"
+        return [{"feature": k, "importance": v, "kind": kind} for k, v in ranked[:n] if v > 0]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": self.format_version,
+            "name": self.name,
+            "model_type": self.model_type,
+            "preprocessor": self.preprocessor.to_dict(),
+            "model": self.model,
+            "calibrator": self.calibrator.to_dict(),
+            "params": self.params,
+            "threshold": self.threshold,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ModelArtifact:
+        version = data.get("format_version")
+        if version != ARTIFACT_FORMAT_VERSION:
+            raise ValueError(
+                f"model artifact format_version {version!r} is not supported (expected "
+                f"{ARTIFACT_FORMAT_VERSION}); retrain the model with this leadscore version"
+            )
+        return cls(
+            name=data["name"],
+            model_type=data["model_type"],
+            preprocessor=Preprocessor.from_dict(data["preprocessor"]),
+            model=dict(data["model"]),
+            calibrator=Calibrator.from_dict(data["calibrator"]),
+            params=dict(data["params"]),
+            threshold=float(data["threshold"]),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> ModelArtifact:
+        return cls.from_dict(json.loads(text))
+
+
+# --------------------------------------------------------------------------------------
+# data checks and folds
+
+
+def labels_of(table: pa.Table, split: str) -> np.ndarray:
+    """0/1 float labels from is_converted; raises ValueError on a missing column or NULLs."""
+    if LABEL not in table.column_names:
+        raise ValueError(f"{split} lacks the label column {LABEL}; pass training_snapshots rows")
+    col = table.column(LABEL)
+    if col.null_count:
+        raise ValueError(
+            f"{split} has {col.null_count} rows with NULL {LABEL}; pass only labelled "
+            "(matured) snapshots of the train/valid/test splits"
+        )
+    return pc.cast(col, pa.float64()).to_numpy().astype(np.float64)
+
+
+def groups_of(table: pa.Table) -> np.ndarray | None:
+    """lead_source as strings (NULL → '(unknown)'), or None without the column."""
+    if GROUP not in table.column_names:
+        return None
+    col = pc.cast(table.column(GROUP), pa.string()).fill_null(UNKNOWN_GROUP)
+    return np.asarray(col.to_pylist(), dtype=object)
+
+
+def _times_of(table: pa.Table, split: str) -> np.ndarray:
+    if TIME not in table.column_names:
+        raise ValueError(f"{split} lacks column {TIME}, needed for the time-ordered folds")
+    col = pc.cast(table.column(TIME), pa.timestamp("us"))
+    return col.to_numpy().astype("datetime64[us]").astype(np.int64)
+
+
+def check_enough_data(ys: Mapping[str, np.ndarray], min_training_conversions: int) -> None:
+    """Raise InsufficientTrainingData when train has too few positives or any split has
+    fewer than two classes (zero rows included)."""
+    for split, y in ys.items():
+        n, pos = int(y.size), int(y.sum())
+        if n == 0:
+            raise InsufficientTrainingData(
+                f"the {split} split has no labelled rows; training needs chronological train, "
+                "valid and test splits with conversions in each (more history, or larger "
+                "var valid_fraction / a smaller train_fraction)"
+            )
+        if pos == 0 or pos == n:
+            raise InsufficientTrainingData(
+                f"the {split} split has {pos} conversions among {n} labelled rows (a single "
+                "class); calibration and evaluation need both classes — more history is needed"
+            )
+    pos_train = int(ys["train"].sum())
+    if pos_train < min_training_conversions:
+        raise InsufficientTrainingData(
+            f"the train split has {pos_train} conversions among {ys['train'].size} rows, fewer "
+            f"than var min_training_conversions = {min_training_conversions}; scoring falls "
+            "back to the rule score until more conversions mature (or lower the var)"
+        )
+
+
+def time_folds(times: np.ndarray, n_folds: int) -> list[tuple[int, int]]:
+    """Expanding-window folds on rows sorted by time: (fit_end, eval_end) so fold i fits on
+    rows [0, fit_end) and evaluates on [fit_end, eval_end). Block cuts move to the first row
+    of their timestamp, so equal timestamps never straddle a cut; empty blocks are dropped."""
+    n = times.size
+    cuts = []
+    for i in range(1, n_folds + 1):
+        pos = round(i * n / (n_folds + 1))
+        if 0 < pos < n:
+            pos = int(np.searchsorted(times, times[pos], side="left"))
+        cuts.append(pos)
+    bounds = sorted({c for c in cuts if 0 < c < n} | {n})
+    return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def _usable_folds(folds: list[tuple[int, int]], y: np.ndarray) -> list[tuple[int, int]]:
+    def two_classes(part: np.ndarray) -> bool:
+        return part.size > 0 and 0 < part.sum() < part.size
+
+    return [(a, b) for a, b in folds if two_classes(y[:a]) and two_classes(y[a:b])]
+
+
+# --------------------------------------------------------------------------------------
+# model fitting
+
+
+def _selection_loss(y: np.ndarray, margin: np.ndarray, metric: str) -> float:
+    """Lower is better: -PR-AUC, or log loss after a Platt fit on the same rows."""
+    if metric == "pr_auc":
+        return -float(m.pr_auc(y, margin) or 0.0)
+    prob = fit_platt(margin, y).apply(margin)
+    return float(m.log_loss(y, prob))
+
+
+def _fit_lr(
+    x: np.ndarray, y: np.ndarray, params: Mapping[str, Any], seed: int
+) -> LogisticRegression:
+    model = LogisticRegression(
+        C=float(params["C"]),
+        class_weight="balanced" if params["class_weighting"] else None,
+        solver="newton-cholesky",
+        max_iter=LR_MAX_ITER,
+        random_state=seed,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(x, y)
+    return model
+
+
+def _xgb_params(params: Mapping[str, Any], y: np.ndarray, config: TrainingConfig) -> dict:
+    spw = float((y.size - y.sum()) / max(y.sum(), 1.0)) if params["class_weighting"] else 1.0
+    return {
+        "objective": "binary:logistic",
+        "eval_metric": "logloss",
+        "tree_method": "hist",
+        "max_bin": XGB_MAX_BIN,
+        "nthread": config.n_jobs,
+        "seed": config.seed,
+        "max_depth": int(params["max_depth"]),
+        "eta": float(params["learning_rate"]),
+        "min_child_weight": float(params["min_child_weight"]),
+        "subsample": float(params["subsample"]),
+        "colsample_bytree": float(params["colsample_bytree"]),
+        "scale_pos_weight": spw,
+        "verbosity": 0,
+    }
+
+
+def _eval_weights(y: np.ndarray, xgb_params: Mapping[str, Any]) -> np.ndarray:
+    return np.where(y == 1, float(xgb_params["scale_pos_weight"]), 1.0)
+
+
+@dataclass
+class _Trial:
+    params: dict[str, Any]
+    loss: float
+    seconds: float
+    n_rounds: int | None = None
+    fold_losses: list[float] = field(default_factory=list)
+
+    def to_dict(self, metric: str) -> dict[str, Any]:
+        sign = -1.0 if metric == "pr_auc" else 1.0
+        out: dict[str, Any] = {
+            "params": self.params,
+            f"cv_{metric}": sign * self.loss,
+            "fold_scores": [sign * v for v in self.fold_losses],
+            "seconds": round(self.seconds, 3),
+        }
+        if self.n_rounds is not None:
+            out["n_rounds"] = self.n_rounds
+        return out
+
+
+class _FoldData:
+    """Fold slices of one family's train matrix, with XGBoost matrices built once."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, folds: list[tuple[int, int]], n_jobs: int):
+        self.x, self.y, self.folds, self.n_jobs = x, y, folds, n_jobs
+        self._dtrain: dict[int, xgb.QuantileDMatrix] = {}
+        self._deval: dict[tuple[int, float], xgb.DMatrix] = {}
+
+    def dtrain(self, i: int) -> xgb.QuantileDMatrix:
+        if i not in self._dtrain:
+            a, _ = self.folds[i]
+            self._dtrain[i] = xgb.QuantileDMatrix(
+                self.x[:a], label=self.y[:a], max_bin=XGB_MAX_BIN, nthread=self.n_jobs
+            )
+        return self._dtrain[i]
+
+    def deval(self, i: int, spw: float) -> xgb.DMatrix:
+        key = (i, round(spw, 9))
+        if key not in self._deval:
+            a, b = self.folds[i]
+            y = self.y[a:b]
+            self._deval[key] = xgb.DMatrix(
+                self.x[a:b],
+                label=y,
+                weight=np.where(y == 1, spw, 1.0),
+                missing=np.nan,
+                nthread=self.n_jobs,
+            )
+        return self._deval[key]
+
+
+def _cv_lr(data: _FoldData, params: dict[str, Any], config: TrainingConfig) -> _Trial:
+    start = time.perf_counter()
+    losses = []
+    for a, b in data.folds:
+        model = _fit_lr(data.x[:a], data.y[:a], params, config.seed)
+        margin = model.decision_function(data.x[a:b])
+        losses.append(_selection_loss(data.y[a:b], margin, config.selection_metric))
+    return _Trial(params, float(np.mean(losses)), time.perf_counter() - start, None, losses)
+
+
+def _cv_xgb(data: _FoldData, params: dict[str, Any], config: TrainingConfig) -> _Trial:
+    start = time.perf_counter()
+    losses, rounds, sizes = [], [], []
+    for i, (a, b) in enumerate(data.folds):
+        xp = _xgb_params(params, data.y[:a], config)
+        booster = xgb.train(
+            xp,
+            data.dtrain(i),
+            num_boost_round=int(params["n_estimators"]),
+            evals=[(data.deval(i, xp["scale_pos_weight"]), "valid")],
+            early_stopping_rounds=config.early_stopping_rounds,
+            verbose_eval=False,
+        )
+        best = int(booster.best_iteration) + 1
+        margin = booster.predict(
+            data.deval(i, xp["scale_pos_weight"]), output_margin=True, iteration_range=(0, best)
+        )
+        losses.append(_selection_loss(data.y[a:b], margin, config.selection_metric))
+        rounds.append(best)
+        sizes.append(a)
+    n_rounds = max(1, round(float(np.average(rounds, weights=sizes))))
+    return _Trial(params, float(np.mean(losses)), time.perf_counter() - start, n_rounds, losses)
+
+
+def _lr_settings(weighted: bool, n: int) -> list[dict[str, Any]]:
+    return [{"C": c, "class_weighting": weighted} for c in LR_C_GRID[:n]]
+
+
+def _xgb_settings(weighted: bool, n: int, seed: int) -> list[dict[str, Any]]:
+    """The default, then distinct random grid points in a seeded order."""
+    rng = np.random.default_rng(seed)
+    settings = [{**XGB_DEFAULT, "class_weighting": weighted}]
+    seen = {tuple(sorted(XGB_DEFAULT.items()))}
+    for _ in range(50 * n):
+        if len(settings) >= n:
+            break
+        s = {k: v[int(rng.integers(len(v)))] for k, v in XGB_GRID.items()}
+        s = {k: (float(v) if isinstance(v, float) else int(v)) for k, v in s.items()}
+        key = tuple(sorted(s.items()))
+        if key not in seen:
+            seen.add(key)
+            settings.append({**s, "class_weighting": weighted})
+    return settings
+
+
+@dataclass
+class _Candidate:
+    name: str
+    model_type: str
+    trials: list[_Trial]
+    seconds: float = 0.0
+
+    @property
+    def best(self) -> _Trial:
+        return min(self.trials, key=lambda t: t.loss)  # first on ties: the default
+
+
+def _search_family(
+    model_type: str,
+    data: _FoldData,
+    config: TrainingConfig,
+    deadline: float,
+) -> list[_Candidate]:
+    """Round-robin search over the family's variants (unweighted, weighted) until
+    max_search_trials each or the deadline (the defaults are always tried)."""
+    variants = [False, True] if config.class_weight_variants else [False]
+    suffix = {False: "", True: "_balanced"}
+    cands, plans = [], []
+    for w in variants:
+        cands.append(_Candidate(model_type + suffix[w], model_type, []))
+        if model_type == "logistic_regression":
+            plans.append(_lr_settings(w, config.max_search_trials))
+        else:
+            plans.append(_xgb_settings(w, config.max_search_trials, config.seed))
+    if not data.folds:  # no usable fold: defaults only, without a score
+        for cand, plan in zip(cands, plans, strict=True):
+            rounds = None if model_type == "logistic_regression" else XGB_FALLBACK_ROUNDS
+            cand.trials.append(_Trial(plan[0], 0.0, 0.0, rounds))
+        return cands
+    cv: Callable[[_FoldData, dict[str, Any], TrainingConfig], _Trial]
+    cv = _cv_lr if model_type == "logistic_regression" else _cv_xgb
+    for t in range(max(len(p) for p in plans)):
+        for cand, plan in zip(cands, plans, strict=True):
+            if t >= len(plan) or (t > 0 and time.perf_counter() >= deadline):
+                continue
+            trial = cv(data, plan[t], config)
+            cand.trials.append(trial)
+            cand.seconds += trial.seconds
+    return cands
+
+
+def _final_fit(
+    cand: _Candidate,
+    pre: Preprocessor,
+    x: np.ndarray,
+    y: np.ndarray,
+    config: TrainingConfig,
+) -> tuple[dict[str, Any], dict[str, Any], float]:
+    """Refit the best setting on all of train → (model payload, params, seconds)."""
+    start = time.perf_counter()
+    best = cand.best
+    params: dict[str, Any] = {**best.params, "n_jobs": config.n_jobs, "seed": config.seed}
+    if cand.model_type == "logistic_regression":
+        model = _fit_lr(x, y, best.params, config.seed)
+        payload = {
+            "coef": [float(v) for v in model.coef_[0]],
+            "intercept": float(model.intercept_[0]),
+        }
+        params.update(solver="newton-cholesky", n_iter=int(model.n_iter_[0]))
+    else:
+        xp = _xgb_params(best.params, y, config)
+        n_rounds = int(best.n_rounds or XGB_FALLBACK_ROUNDS)
+        dtrain = xgb.QuantileDMatrix(x, label=y, max_bin=XGB_MAX_BIN, nthread=config.n_jobs)
+        booster = xgb.train(xp, dtrain, num_boost_round=n_rounds, verbose_eval=False)
+        payload = {"booster_json": booster.save_raw("json").decode("utf-8")}
+        params.update(n_rounds=n_rounds, scale_pos_weight=xp["scale_pos_weight"])
+    return payload, params, time.perf_counter() - start
+
+
+# --------------------------------------------------------------------------------------
+# report
+
+
+@dataclass
+class TrainingReport:
+    """Everything :func:`train_candidates` learned; ``to_dict()`` is JSON-able.
+
+    candidates: one dict per ML candidate and baseline — name, model_type, params,
+    class_weighting, calibration, threshold, valid_selection_score, metrics (test overall),
+    metrics_valid, metrics_by_lead_source (test), train_seconds, search_seconds, search
+    (every tried setting with its CV score and time). chosen: the name of the ML candidate
+    with the best valid score; artifact: its ModelArtifact; artifacts: every ML candidate's.
+    """
+
+    candidates: list[dict[str, Any]]
+    chosen: str
+    artifact: ModelArtifact
+    splits: dict[str, dict[str, Any]]
+    features: list[str]
+    feature_spec: dict[str, Any]
+    top_features: list[dict[str, Any]]
+    selection_metric: str
+    search_seconds: float
+    total_seconds: float
+    config: dict[str, Any]
+    artifacts: dict[str, ModelArtifact] = field(default_factory=dict, repr=False)
+
+    def candidate(self, name: str) -> dict[str, Any]:
+        for c in self.candidates:
+            if c["name"] == name:
+                return c
+        raise KeyError(f"no candidate {name!r}; have {[c['name'] for c in self.candidates]}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "chosen": self.chosen,
+            "selection_metric": self.selection_metric,
+            "candidates": self.candidates,
+            "splits": self.splits,
+            "features": self.features,
+            "feature_spec": self.feature_spec,
+            "top_features": self.top_features,
+            "search_seconds": self.search_seconds,
+            "total_seconds": self.total_seconds,
+            "config": self.config,
+        }
+
+    def summary(self) -> str:
+        """A few lines per candidate with the test metrics, for logs."""
+        lines = [f"chosen: {self.chosen} (on valid {self.selection_metric})"]
+        for c in self.candidates:
+            lines.append(f"  {c['name']:<34} " + m.summarize(c["metrics"], REPORT_METRICS))
+        return "\n".join(lines)
+
+
+def _split_summary(table: pa.Table, y: np.ndarray) -> dict[str, Any]:
+    out: dict[str, Any] = {"rows": int(y.size), "positives": int(y.sum())}
+    out["positive_rate"] = float(y.mean()) if y.size else None
+    if TIME in table.column_names and table.num_rows:
+        lo, hi = pc.min_max(table.column(TIME)).values()
+        out["min_snapshot_at"] = _iso(lo.as_py())
+        out["max_snapshot_at"] = _iso(hi.as_py())
+    return out
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else None
+
+
+def _evaluate_all(
+    y: np.ndarray,
+    prob: np.ndarray,
+    score: np.ndarray,
+    groups: np.ndarray | None,
+    threshold: float,
+    config: TrainingConfig,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    k, bins = config.precision_at_k_fraction, config.ece_bins
+    overall = m.evaluate(y, prob, threshold, k, bins, score)
+    by_group = (
+        {} if groups is None else m.evaluate_by_group(y, prob, groups, threshold, k, bins, score)
+    )
+    return overall, by_group
+
+
+def _check_baselines(
+    baseline_scores: Mapping[str, tuple[np.ndarray, np.ndarray]] | None, n_valid: int, n_test: int
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    out = {}
+    for name, pair in (baseline_scores or {}).items():
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise ValueError(
+                f"baseline_scores[{name!r}] must be a pair (valid_scores, test_scores) aligned "
+                "with the valid and test tables"
+            )
+        valid, test = (np.asarray(a, dtype=np.float64).ravel() for a in pair)
+        for split, arr, n in (("valid", valid, n_valid), ("test", test, n_test)):
+            if arr.size != n:
+                raise ValueError(
+                    f"baseline {name!r} has {arr.size} {split} scores but the {split} table has "
+                    f"{n} rows; align the scores with the table rows (join on lead_id, snapshot_at)"
+                )
+            if not np.isfinite(arr).all():
+                raise ValueError(
+                    f"baseline {name!r} has {int((~np.isfinite(arr)).sum())} missing/non-finite "
+                    f"{split} scores; fill them (e.g. with the minimum score) before training"
+                )
+        out[name] = (valid, test)
+    return out
+
+
+def train_candidates(
+    train: pa.Table,
+    valid: pa.Table,
+    test: pa.Table,
+    config: TrainingConfig | None = None,
+    baseline_scores: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+) -> TrainingReport:
+    """Train, tune, calibrate and evaluate every candidate; return the report with the
+    chosen model's artifact. Tables are training_snapshots rows of one split each (features,
+    snapshot_at, is_converted, lead_source). See the module docstring for the decisions.
+
+    Raises InsufficientTrainingData when train has fewer than min_training_conversions
+    positives or any split has a single class or no rows."""
+    config = config or TrainingConfig()
+    started = time.perf_counter()
+    tables = {"train": train, "valid": valid, "test": test}
+    ys = {split: labels_of(t, split) for split, t in tables.items()}
+    check_enough_data(ys, config.min_training_conversions)
+    baselines = _check_baselines(baseline_scores, valid.num_rows, test.num_rows)
+
+    order = np.argsort(_times_of(train, "train"), kind="stable")
+    train = train.take(pa.array(order))
+    times, y_train = _times_of(train, "train"), ys["train"][order]
+    folds = _usable_folds(time_folds(times, config.n_time_folds), y_train)
+
+    spec = FeatureSpec.from_schema(train.schema, config.exclude_features)
+    if not spec.columns:
+        raise ValueError(
+            "no feature columns left after exclusions; check var exclude_features and the "
+            f"table columns ({', '.join(train.column_names)})"
+        )
+    groups_test = groups_of(test)
+    modes = {"logistic_regression": "linear", "xgboost": "tree"}
+
+    search_start = time.perf_counter()
+    budget_end = search_start + config.search_budget_seconds
+    fitted: list[tuple[_Candidate, Preprocessor, np.ndarray]] = []
+    for model_type in config.model_types:
+        pre = fit_preprocessor(
+            train, spec, modes[model_type], config.min_category_count, config.max_categories
+        )
+        x_train = pre.transform(train).matrix
+        share = LR_SEARCH_SHARE if len(config.model_types) > 1 else 1.0
+        deadline = (
+            search_start + share * config.search_budget_seconds
+            if model_type == "logistic_regression"
+            else budget_end
+        )
+        data = _FoldData(x_train, y_train, folds, config.n_jobs)
+        for cand in _search_family(model_type, data, config, deadline):
+            fitted.append((cand, pre, x_train))
+    search_seconds = time.perf_counter() - search_start
+
+    candidates: list[dict[str, Any]] = []
+    artifacts: dict[str, ModelArtifact] = {}
+    selection: dict[str, float] = {}
+    for cand, pre, x_train in fitted:
+        payload, params, fit_seconds = _final_fit(cand, pre, x_train, y_train, config)
+        art = ModelArtifact(
+            cand.name, cand.model_type, pre, payload, Calibrator("platt"), params, 0.5
+        )
+        margin_valid = art.raw_margin(valid)
+        method = choose_calibration(
+            config.calibration, ys["valid"], config.isotonic_min_rows, config.isotonic_min_positives
+        )
+        art.calibrator = fit_calibrator(margin_valid, ys["valid"], method)
+        prob_valid = art.calibrator.apply(margin_valid)
+        art.threshold = m.best_f1_threshold(ys["valid"], prob_valid)
+        pred_test = art.predict(test)
+        metrics, by_group = _evaluate_all(
+            ys["test"], pred_test.probability, pred_test.margin, groups_test, art.threshold, config
+        )
+        metrics_valid, _ = _evaluate_all(
+            ys["valid"], prob_valid, margin_valid, None, art.threshold, config
+        )
+        metrics["train_seconds"] = round(fit_seconds, 3)
+        selection[cand.name] = _selection_loss(ys["valid"], margin_valid, config.selection_metric)
+        artifacts[cand.name] = art
+        candidates.append(
+            {
+                "name": cand.name,
+                "model_type": cand.model_type,
+                "params": params,
+                "class_weighting": bool(params["class_weighting"]),
+                "calibration": art.calibrator.method,
+                "threshold": art.threshold,
+                "valid_selection_score": _score_of(selection[cand.name], config.selection_metric),
+                "metrics": metrics,
+                "metrics_valid": metrics_valid,
+                "metrics_by_lead_source": by_group,
+                "train_seconds": round(fit_seconds, 3),
+                "search_seconds": round(cand.seconds, 3),
+                "search": [t.to_dict(config.selection_metric) for t in cand.trials],
+                "top_features": art.top_features(config.top_n_features),
+                "unknown_category_rows_test": pred_test.unknown_counts,
+            }
+        )
+
+    for name, (valid_scores, test_scores) in baselines.items():
+        candidates.append(
+            _baseline_candidate(name, valid_scores, test_scores, ys, groups_test, config)
+        )
+
+    chosen = min(selection, key=lambda n: selection[n])  # first (LR) on ties
+    art = artifacts[chosen]
+    return TrainingReport(
+        candidates=candidates,
+        chosen=chosen,
+        artifact=art,
+        splits={s: _split_summary(t, ys[s]) for s, t in tables.items()},
+        features=list(spec.columns),
+        feature_spec=spec.to_dict(),
+        top_features=art.top_features(config.top_n_features),
+        selection_metric=config.selection_metric,
+        search_seconds=round(search_seconds, 3),
+        total_seconds=round(time.perf_counter() - started, 3),
+        config=_config_dict(config),
+        artifacts=artifacts,
+    )
+
+
+def _score_of(loss: float, metric: str) -> float:
+    return -loss if metric == "pr_auc" else loss
+
+
+def _config_dict(config: TrainingConfig) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()}
+
+
+def _baseline_candidate(
+    name: str,
+    valid_scores: np.ndarray,
+    test_scores: np.ndarray,
+    ys: Mapping[str, np.ndarray],
+    groups_test: np.ndarray | None,
+    config: TrainingConfig,
+) -> dict[str, Any]:
+    """A baseline score evaluated like the models: Platt + F1 threshold fitted on valid."""
+    cal = fit_platt(valid_scores, ys["valid"])
+    threshold = m.best_f1_threshold(ys["valid"], cal.apply(valid_scores))
+    metrics, by_group = _evaluate_all(
+        ys["test"], cal.apply(test_scores), test_scores, groups_test, threshold, config
+    )
+    metrics_valid, _ = _evaluate_all(
+        ys["valid"], cal.apply(valid_scores), valid_scores, None, threshold, config
+    )
+    metrics["train_seconds"] = None
+    return {
+        "name": name,
+        "model_type": "baseline",
+        "params": {},
+        "class_weighting": False,
+        "calibration": "platt",
+        "calibrator": cal.to_dict(),
+        "threshold": threshold,
+        "valid_selection_score": _score_of(
+            _selection_loss(ys["valid"], valid_scores, config.selection_metric),
+            config.selection_metric,
+        ),
+        "metrics": metrics,
+        "metrics_valid": metrics_valid,
+        "metrics_by_lead_source": by_group,
+        "train_seconds": None,
+        "search_seconds": None,
+        "search": [],
+        "top_features": [],
+    }

@@ -1,0 +1,137 @@
+"""End to end: training as dbt Python models, the registry, the gate, pinning, the fallback.
+
+One small generated data set; the registry is built up across the steps of one module
+fixture (the same DuckDB file), each step a real `dbt build`.
+"""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import numpy as np
+import pytest
+from conftest import generate_raw, run_dbt
+from sklearn.metrics import roc_auc_score
+
+pytestmark = pytest.mark.e2e
+
+FAST = "search_budget_seconds: 5"
+REGISTRY_ONWARDS = ["build", "--select", "model_registry+"]
+
+
+def _vars(*items: str) -> list[str]:
+    return ["--vars", "{" + ", ".join((FAST, *items)) + "}"]
+
+
+def _registry(run) -> list[dict]:
+    con = duckdb.connect(str(run.db_path), read_only=True)
+    try:
+        rel = con.sql(
+            "select model_version, model_type, status, status_reason, is_champion "
+            "from model_registry order by model_version"
+        )
+        return [dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def steps(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    work = tmp_path_factory.mktemp("training")
+    raw = generate_raw(work / "gen", n_leads=4000, seed=21)
+    out: dict = {"raw": raw}
+    first = run_dbt(["build", *_vars()], raw, work)
+    assert first.returncode == 0, first.output[-5000:]
+    out["first"], out["after_first"] = first, _registry(first)
+    second = run_dbt([*REGISTRY_ONWARDS, *_vars()], raw, work)
+    assert second.returncode == 0, second.output[-5000:]
+    out["after_second"] = _registry(second)
+    forced = run_dbt([*REGISTRY_ONWARDS, *_vars("force_retrain: true")], raw, work)
+    assert forced.returncode == 0, forced.output[-5000:]
+    out["after_forced"] = _registry(forced)
+    first_version = out["after_first"][0]["model_version"]
+    pinned = run_dbt(
+        [*REGISTRY_ONWARDS, *_vars(f"pinned_model_version: {first_version}")], raw, work
+    )
+    assert pinned.returncode == 0, pinned.output[-5000:]
+    out["after_pin"] = _registry(pinned)
+    out["bad_pin"] = run_dbt(
+        [*REGISTRY_ONWARDS, *_vars("pinned_model_version: m9999-nope")], raw, work
+    )
+    return out
+
+
+def test_first_build_trains_one_champion_and_second_reuses_it(steps):
+    first = steps["after_first"]
+    assert len(first) == 1
+    assert first[0]["status"] == "champion" and first[0]["is_champion"]
+    assert first[0]["model_type"] in ("logistic_regression", "xgboost")
+    assert steps["after_second"] == first  # no retrain, nothing changed
+
+
+def test_forced_retrain_adds_a_version_through_the_gate(steps):
+    rows = steps["after_forced"]
+    assert len(rows) == 2
+    assert sum(r["is_champion"] for r in rows) == 1
+    new = rows[1]
+    assert new["status"] in ("champion", "rejected")
+    assert "champion m0001" in new["status_reason"]  # compared on the same test rows
+    if new["status"] == "champion":
+        assert rows[0]["status"] == "retired"
+
+
+def test_pinning_restores_the_first_version(steps):
+    rows = {r["model_version"]: r for r in steps["after_pin"]}
+    first = steps["after_first"][0]["model_version"]
+    assert rows[first]["is_champion"] and rows[first]["status"] == "champion"
+    assert "pinned" in rows[first]["status_reason"]
+    assert sum(r["is_champion"] for r in rows.values()) == 1
+
+
+def test_pinning_an_unknown_version_names_the_known_ones(steps):
+    bad = steps["bad_pin"]
+    assert bad.returncode != 0
+    assert "m9999-nope" in bad.output and "m0001" in bad.output
+
+
+def test_models_beat_rules_and_approach_the_oracle(steps):
+    run = steps["first"]
+    con = duckdb.connect(str(run.db_path), read_only=True)
+    try:
+        auc = dict(
+            con.execute(
+                "select candidate, value from model_comparison "
+                "where segment = 'overall' and metric = 'roc_auc'"
+            ).fetchall()
+        )
+        report = json.loads(con.execute("select report_json from model_registry").fetchall()[0][0])
+        test = con.execute(
+            "select lead_id, is_converted from training_snapshots where split = 'test'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert auc["logistic_regression"] > auc["rules"] + 0.02
+    assert auc["xgboost"] > auc["rules"] + 0.02
+    truth = duckdb.sql(
+        f"select lead_id, true_propensity from "
+        f"read_parquet('{steps['raw'].parent / 'truth' / 'lead_truth.parquet'}')"
+    ).fetchall()
+    propensity = dict(truth)
+    y = np.array([bool(c) for _, c in test])
+    oracle = roc_auc_score(y, [propensity[lead] for lead, _ in test])
+    # 4,000 leads: a small test split whose AUC wobbles by a few hundredths, so a looser bar
+    # than the 0.02 the demo set (20,000 leads) meets
+    assert auc["xgboost"] >= oracle - 0.07, (auc, oracle)
+    assert report["splits"]["test"]["rows"] == len(test)
+
+
+def test_too_little_data_falls_back_without_a_model(tmp_path):
+    raw = generate_raw(tmp_path / "gen", n_leads=600, seed=4)
+    run = run_dbt(["build", *_vars("min_training_conversions: 100000")], raw, tmp_path)
+    assert run.returncode == 0, run.output[-5000:]
+    rows = _registry(run)
+    assert [r["status"] for r in rows] == ["insufficient_data"]
+    assert not rows[0]["is_champion"]
+    assert "min_training_conversions" in rows[0]["status_reason"]
+    assert "no model trained" in run.output
