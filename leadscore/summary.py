@@ -73,7 +73,9 @@ def render(db_path: Path, export_dir: Path) -> str:
             lines += ["", "  quarantined raw rows (stg_crm__rejected_rows):"]
             lines += [f"    {t:<20} {reason:<24} {n:>8,}" for t, reason, n in rejected]
     if export_dir.is_dir():
-        lines += ["", f"BI exports (Parquet): {export_dir.resolve()}"]
+        files = sorted(str(p.relative_to(export_dir)) for p in export_dir.rglob("*") if p.is_file())
+        shown = ", ".join(files[:5]) + (f", ... ({len(files)} files)" if len(files) > 5 else "")
+        lines += ["", f"Exports: {export_dir.resolve()}: {shown or 'empty'}"]
     lines += [
         "",
         "Query the database read-only (a running dbt build holds the write lock):",

@@ -31,6 +31,15 @@ def test_render_counts_tables_and_quarantine(tmp_path: Path):
     assert ["leads", "null_key", "1"] in lines
 
 
+def test_exports_are_listed_as_they_are(tmp_path: Path):
+    db = _db(tmp_path / "x.duckdb")
+    cards = tmp_path / "exports" / "model_cards"
+    cards.mkdir(parents=True)
+    (cards / "m0001.md").write_text("# card")
+    assert "model_cards/m0001.md" in render(db, tmp_path / "exports")
+    assert "Exports" not in render(db, tmp_path / "none")
+
+
 def test_missing_database_says_how_to_make_one(tmp_path: Path, capsys):
     assert main(["--db", str(tmp_path / "none.duckdb")]) == 1
     assert "make demo" in capsys.readouterr().err
