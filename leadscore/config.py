@@ -49,6 +49,9 @@ class TrainingConfig:
         early_stopping_rounds: XGBoost rounds without improvement before stopping.
         n_jobs: threads for XGBoost and scikit-learn.
         top_n_features: features listed in the report's top features.
+        max_rows_per_split: at most this many labelled snapshots of each split are read for
+            training and evaluation (a deterministic hash sample; the base rate is kept),
+            so memory stays bounded on large CRMs.
     """
 
     seed: int = 42
@@ -70,6 +73,7 @@ class TrainingConfig:
     early_stopping_rounds: int = 30
     n_jobs: int = 2
     top_n_features: int = 20
+    max_rows_per_split: int = 500_000
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -101,6 +105,7 @@ _INT_RANGES: dict[str, tuple[int, int | None]] = {
     "early_stopping_rounds": (1, None),
     "n_jobs": (1, 256),
     "top_n_features": (1, None),
+    "max_rows_per_split": (100, None),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {
     "calibration": CALIBRATION_METHODS,

@@ -26,18 +26,34 @@ def model(dbt, session):
     params = dbt.ref("int_as_of_resolved").to_arrow_table()
     as_of = params.column("as_of")[0].as_py()
 
+    config = TrainingConfig.from_vars(settings)
+
     def load_labelled():
-        labelled = dbt.ref("training_snapshots").filter("split <> 'unlabelled'").to_arrow_table()
-        rules = dbt.ref("training_rule_scores").select("lead_id, snapshot_at, rule_score")
-        joined = labelled.join(rules.to_arrow_table(), keys=["lead_id", "snapshot_at"])
-        scores = pc.fill_null(joined.column("rule_score"), 0).to_numpy(zero_copy_only=False)
-        return joined.drop_columns(["rule_score"]), scores
+        # each split capped at max_rows_per_split by a deterministic hash sample and joined
+        # to its rule score in DuckDB, before anything reaches Python memory
+        snapshots = dbt.ref("training_snapshots")
+        rules = dbt.ref("training_rule_scores")
+        sample = [
+            snapshots.filter(f"split = '{split}'")
+            .order("hash(lead_id, snapshot_at)")
+            .limit(config.max_rows_per_split)
+            for split in ("train", "valid", "test")
+        ]
+        labelled = sample[0].union(sample[1]).union(sample[2]).set_alias("s")
+        joined = labelled.join(
+            rules.select("lead_id, snapshot_at, rule_score").set_alias("r"),
+            "s.lead_id = r.lead_id and s.snapshot_at = r.snapshot_at",
+            how="left",
+        ).select("s.*, r.rule_score")
+        table = joined.to_arrow_table()
+        scores = pc.fill_null(table.column("rule_score"), 0).to_numpy(zero_copy_only=False)
+        return table.drop_columns(["rule_score"]), scores
 
     return update_registry(
         existing,
         load_labelled,
         as_of,
-        TrainingConfig.from_vars(settings),
+        config,
         RegistryPolicy.from_vars(settings),
         now=datetime.now(UTC).replace(tzinfo=None),
     )

@@ -28,7 +28,7 @@ def _registry(run) -> list[dict]:
     con = duckdb.connect(str(run.db_path), read_only=True)
     try:
         rel = con.sql(
-            "select model_version, model_type, status, status_reason, is_champion "
+            "select model_version, model_type, status, status_reason, is_champion, n_train_rows "
             "from model_registry order by model_version"
         )
         return [dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
@@ -47,13 +47,16 @@ def steps(tmp_path_factory: pytest.TempPathFactory) -> dict:
     second = run_dbt([*REGISTRY_ONWARDS, *_vars()], raw, work)
     assert second.returncode == 0, second.output[-5000:]
     out["after_second"] = _registry(second)
-    forced = run_dbt([*REGISTRY_ONWARDS, *_vars("force_retrain: true")], raw, work)
+    forced = run_dbt(
+        [*REGISTRY_ONWARDS, *_vars("force_retrain: true", "max_rows_per_split: 3000")], raw, work
+    )
     assert forced.returncode == 0, forced.output[-5000:]
     out["after_forced"] = _registry(forced)
-    first_version = out["after_first"][0]["model_version"]
-    pinned = run_dbt(
-        [*REGISTRY_ONWARDS, *_vars(f"pinned_model_version: {first_version}")], raw, work
-    )
+    # pin the version that is not the champion now (the retired first one, or the rejected
+    # challenger): the pin must hand it the flag
+    target = next(r["model_version"] for r in out["after_forced"] if not r["is_champion"])
+    out["pin_target"] = target
+    pinned = run_dbt([*REGISTRY_ONWARDS, *_vars(f"pinned_model_version: {target}")], raw, work)
     assert pinned.returncode == 0, pinned.output[-5000:]
     out["after_pin"] = _registry(pinned)
     out["bad_pin"] = run_dbt(
@@ -75,17 +78,18 @@ def test_forced_retrain_adds_a_version_through_the_gate(steps):
     assert len(rows) == 2
     assert sum(r["is_champion"] for r in rows) == 1
     new = rows[1]
+    assert new["n_train_rows"] == 3000 < rows[0]["n_train_rows"]  # max_rows_per_split
     assert new["status"] in ("champion", "rejected")
     assert "champion m0001" in new["status_reason"]  # compared on the same test rows
     if new["status"] == "champion":
         assert rows[0]["status"] == "retired"
 
 
-def test_pinning_restores_the_first_version(steps):
+def test_pinning_hands_the_champion_flag_to_the_pinned_version(steps):
     rows = {r["model_version"]: r for r in steps["after_pin"]}
-    first = steps["after_first"][0]["model_version"]
-    assert rows[first]["is_champion"] and rows[first]["status"] == "champion"
-    assert "pinned" in rows[first]["status_reason"]
+    target = steps["pin_target"]
+    assert rows[target]["is_champion"] and rows[target]["status"] == "champion"
+    assert "pinned" in rows[target]["status_reason"]
     assert sum(r["is_champion"] for r in rows.values()) == 1
 
 
