@@ -22,6 +22,9 @@ from rawdata import write_raw
 
 pytestmark = pytest.mark.e2e
 
+# the rules do not need trained models: skip the registry (test_training_e2e covers it)
+NO_TRAINING = ["build", "--exclude", "model_registry+"]
+
 RULE_COLUMNS = ["rule_id", "dimension", "feature", "operator", "value", "points", "description"]
 SCORING = ["lead_rule_scores", "lead_rule_score_breakdown"]
 COPY_IGNORE = shutil.ignore_patterns(
@@ -369,7 +372,7 @@ def default_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
 @pytest.fixture(scope="module")
 def default_build(default_project: tuple[Path, Path, Path]) -> DbtRun:
     work, project, raw = default_project
-    run = run_dbt(["build"], raw, work, project_dir=project)
+    run = run_dbt(NO_TRAINING, raw, work, project_dir=project)
     assert run.returncode == 0, run.output[-6000:]
     return run
 
@@ -441,7 +444,7 @@ def test_editing_a_rule_changes_the_scores_by_the_delta(
     rule["points"] = str(old_points + DELTA)
     write_rules(project, [tuple(r[c] for c in RULE_COLUMNS) for r in rules])
 
-    after_run = run_dbt(["build"], raw, work, project_dir=project)
+    after_run = run_dbt(NO_TRAINING, raw, work, project_dir=project)
     assert after_run.returncode == 0, after_run.output[-6000:]
     after = scores(after_run)
     assert set(after) == set(before)
