@@ -103,13 +103,20 @@ def test_models_beat_rules_and_approach_the_oracle(steps):
     run = steps["first"]
     con = duckdb.connect(str(run.db_path), read_only=True)
     try:
+        # the first version (full data); later steps add versions trained on a sample
+        first = steps["after_first"][0]["model_version"]
         auc = dict(
             con.execute(
-                "select candidate, value from model_comparison "
-                "where segment = 'overall' and metric = 'roc_auc'"
+                "select candidate, value from model_comparison where segment = 'overall' "
+                "and metric = 'roc_auc' and model_version = ?",
+                [first],
             ).fetchall()
         )
-        report = json.loads(con.execute("select report_json from model_registry").fetchall()[0][0])
+        report = json.loads(
+            con.execute(
+                "select report_json from model_registry where model_version = ?", [first]
+            ).fetchall()[0][0]
+        )
         test = con.execute(
             "select lead_id, is_converted from training_snapshots where split = 'test'"
         ).fetchall()
