@@ -26,14 +26,18 @@ class TrainingConfig:
         seed: seed of every random choice (search order, XGBoost subsampling).
         exclude_features: feature columns never used by the models (besides the always
             excluded keys, labels and timestamps; see ``preprocess.ALWAYS_EXCLUDED``).
-        min_category_count: a category seen in fewer train rows is bucketed as ``__rare__``.
+        min_category_count: a category seen in fewer train rows is bucketed as rare (one
+            shared column ``<col>=(rare)``).
         max_categories: at most this many most frequent categories per column get their own
-            column; the rest go to ``__rare__``.
+            column; the rest are bucketed as rare.
         min_training_conversions: fewer positive train rows than this → no model is trained
             (``InsufficientTrainingData``); the caller falls back to the rule score.
         n_time_folds: expanding-window, time-ordered folds on train for the search.
         search_budget_seconds: wall-clock budget of the hyperparameter search over all
-            candidates; the default setting of every candidate is always tried.
+            candidates: no new setting is started once it is spent, but the default setting
+            of every candidate is always tried (at 20k demo leads the defaults alone take
+            ~25 s on one thread, so the default budget adds a few LR settings only; raise it
+            to let XGBoost try more).
         max_search_trials: at most this many settings per candidate (also keeps the search
             deterministic on small data, where the budget is never reached).
         calibration: ``isotonic`` | ``platt`` | ``auto`` (isotonic when valid has at least
@@ -47,7 +51,10 @@ class TrainingConfig:
         precision_at_k_fraction: k of precision@k as a fraction of the evaluated rows.
         ece_bins: equal-frequency bins of the expected calibration error.
         early_stopping_rounds: XGBoost rounds without improvement before stopping.
-        n_jobs: threads for XGBoost and scikit-learn.
+        n_jobs: threads for XGBoost and BLAS during training. Default 1: with OpenMP's
+            default (active) wait policy, 2 threads on a 2-core machine that is also busy
+            with dbt's other threads run several times slower than 1; set 2 together with
+            env OMP_WAIT_POLICY=PASSIVE.
         top_n_features: features listed in the report's top features.
         max_rows_per_split: at most this many labelled snapshots of each split are read for
             training and evaluation (a deterministic hash sample; the base rate is kept),
@@ -60,7 +67,7 @@ class TrainingConfig:
     max_categories: int = 50
     min_training_conversions: int = 50
     n_time_folds: int = 3
-    search_budget_seconds: float = 30.0
+    search_budget_seconds: float = 20.0
     max_search_trials: int = 12
     calibration: str = "auto"
     isotonic_min_rows: int = 1000
@@ -71,7 +78,7 @@ class TrainingConfig:
     precision_at_k_fraction: float = 0.1
     ece_bins: int = 10
     early_stopping_rounds: int = 30
-    n_jobs: int = 2
+    n_jobs: int = 1
     top_n_features: int = 20
     max_rows_per_split: int = 500_000
 
@@ -117,6 +124,13 @@ def _fix(name: str, example: str) -> str:
     return f"set it in dbt_project.yml vars or with --vars '{{{name}: {example}}}'"
 
 
+def _default_of(name: str) -> str:
+    value = TrainingConfig.__dataclass_fields__[name].default
+    if isinstance(value, tuple):
+        return "[" + ", ".join(value) + "]"
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def _coerce(name: str, value: Any) -> Any:
     """dbt vars arrive as YAML/JSON scalars or lists; turn lists into tuples and
     comma-separated strings into tuples for the tuple fields."""
@@ -135,35 +149,39 @@ def _validate(name: str, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(
                 f"var {name} must be a whole number {bound}, got {value!r}; "
-                + _fix(name, str(lo if hi is None else hi))
+                + _fix(name, _default_of(name))
             )
         if value < lo or (hi is not None and value > hi):
             raise ValueError(
-                f"var {name} must be {bound}, got {value}; " + _fix(name, str(max(lo, 1)))
+                f"var {name} must be {bound}, got {value}; " + _fix(name, _default_of(name))
             )
     elif name in ("search_budget_seconds",):
         if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
             raise ValueError(
-                f"var {name} must be a number of seconds > 0, got {value!r}; " + _fix(name, "60")
+                f"var {name} must be a number of seconds > 0, got {value!r}; "
+                + _fix(name, _default_of(name))
             )
         if not math.isfinite(value):
-            raise ValueError(f"var {name} must be finite, got {value!r}; " + _fix(name, "60"))
+            raise ValueError(
+                f"var {name} must be finite, got {value!r}; " + _fix(name, _default_of(name))
+            )
     elif name == "precision_at_k_fraction":
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
             raise ValueError(
-                f"var {name} must be a fraction in (0, 1], got {value!r}; " + _fix(name, "0.1")
+                f"var {name} must be a fraction in (0, 1], got {value!r}; "
+                + _fix(name, _default_of(name))
             )
     elif name in _CHOICES:
         if value not in _CHOICES[name]:
             options = " | ".join(_CHOICES[name])
             raise ValueError(
                 f"var {name} must be one of {options}, got {value!r}; "
-                + _fix(name, _CHOICES[name][0])
+                + _fix(name, _default_of(name))
             )
     elif name == "class_weight_variants":
         if not isinstance(value, bool):
             raise ValueError(
-                f"var {name} must be true or false, got {value!r}; " + _fix(name, "true")
+                f"var {name} must be true or false, got {value!r}; " + _fix(name, _default_of(name))
             )
     elif name == "exclude_features":
         if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
@@ -176,5 +194,5 @@ def _validate(name: str, value: Any) -> None:
         if not isinstance(value, tuple) or bad or not value:
             raise ValueError(
                 f"var {name} must be a non-empty list of {', '.join(MODEL_TYPES)}, "
-                f"got {value!r}; " + _fix(name, "[logistic_regression, xgboost]")
+                f"got {value!r}; " + _fix(name, _default_of(name))
             )

@@ -47,9 +47,6 @@ ALWAYS_EXCLUDED: tuple[str, ...] = (
     "split",
     "last_input_at",
 )
-RARE = "__rare__"
-MISSING = "__missing__"
-UNKNOWN = "__unknown__"
 MODES: tuple[str, ...] = ("linear", "tree")
 # categories seen in train but bucketed as rare are remembered (to tell "rare" from
 # "unknown" at predict time) up to this many per column; beyond it (an ID-like column)
