@@ -308,6 +308,34 @@ class Preprocessor:
                     names.append(f"{col} (missing)")
         return names
 
+    def source_columns(self) -> list[str]:
+        """The input column behind each column of :attr:`feature_names` (a one-hot category,
+        a missing indicator …), in the same order: contributions are summed per input column
+        with it."""
+        sources: list[str] = []
+        for col in self.spec.columns:
+            if col in self.categorical:
+                sources.extend([col] * (len(self.categorical[col].categories) + 3))
+            else:
+                st = self.numeric[col]
+                sources.append(col)
+                if self.mode == "linear" and st.missing_indicator:
+                    sources.append(col)
+        return sources
+
+    def unknown_positions(self) -> dict[str, int]:
+        """Per categorical column, the index in :attr:`feature_names` of its ``=(unknown)``
+        column (1 in a row of the matrix: a value never seen in train)."""
+        positions: dict[str, int] = {}
+        j = 0
+        for col in self.spec.columns:
+            if col in self.categorical:
+                j += len(self.categorical[col].categories) + 3
+                positions[col] = j - 1
+            else:
+                j += 2 if self.mode == "linear" and self.numeric[col].missing_indicator else 1
+        return positions
+
     def transform(self, table: pa.Table) -> Transformed:
         """Matrix of ``table`` in this layout (float64 for linear, float32 for tree)."""
         self.spec.check_table(table)

@@ -227,6 +227,20 @@ class Prediction:
 
 
 @dataclass
+class Explanation:
+    """:meth:`ModelArtifact.explain`: the prediction, the contributions ([n, n_features + 1],
+    bias last, rows sum to the margin), their column names, the input column behind each
+    (``sources``, without the bias) and per categorical column a mask of rows whose value
+    was never seen in train."""
+
+    prediction: Prediction
+    contributions: np.ndarray
+    names: list[str]
+    sources: list[str]
+    unknown: dict[str, np.ndarray]
+
+
+@dataclass
 class ModelArtifact:
     """A trained, calibrated model with everything needed to score a table.
 
@@ -284,7 +298,9 @@ class ModelArtifact:
         """Per-row additive contributions to the raw margin: [n, n_features + 1], the last
         column being the bias/intercept; each row sums to :meth:`raw_margin`. XGBoost:
         TreeSHAP (``pred_contribs``); LR: coef x transformed value."""
-        x = self.preprocessor.transform(table).matrix
+        return self._contributions_from_matrix(self.preprocessor.transform(table).matrix)
+
+    def _contributions_from_matrix(self, x: np.ndarray) -> tuple[np.ndarray, list[str]]:
         names = self.feature_names
         if self.model_type == "logistic_regression":
             coef = np.asarray(self.model["coef"], dtype=np.float64)
@@ -295,6 +311,22 @@ class ModelArtifact:
         dm = xgb.DMatrix(x, missing=np.nan, nthread=int(self.params.get("n_jobs", 2)))
         contrib = self.booster().predict(dm, pred_contribs=True).astype(np.float64)
         return contrib, [*names, "(bias)"]
+
+    def explain(self, table: pa.Table) -> Explanation:
+        """Prediction and contributions of every row from one transformation of ``table``."""
+        t = self.preprocessor.transform(table)
+        contrib, names = self._contributions_from_matrix(t.matrix)
+        margin = self._margin_from_matrix(t.matrix)
+        unknown = {
+            col: t.matrix[:, j] == 1 for col, j in self.preprocessor.unknown_positions().items()
+        }
+        return Explanation(
+            Prediction(self.calibrator.apply(margin), margin, t.unknown_counts),
+            contrib,
+            names,
+            self.preprocessor.source_columns(),
+            unknown,
+        )
 
     def feature_importance(self) -> dict[str, float]:
         """|coef| on the standardised scale (LR) or total gain (XGBoost) per feature."""
