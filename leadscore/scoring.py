@@ -1,0 +1,421 @@
+"""Scoring open leads: probability, per-lead reasons and notes, with the champion model or,
+when there is none, the rule score.
+
+``score_with_model`` is what the dbt Python model ``lead_predictions`` calls when the
+registry has a champion; ``score_with_rules`` when it has none. Tiers, the 1-100 score and
+the recommended action are SQL (``models/marts/lead_scores.sql``): they are business rules an
+analyst edits, not model logic.
+
+Decisions
+- Reasons are per *input column*: the contributions of a column's one-hot values, its rare /
+  missing / unknown buckets and its missing indicator are summed (contributions are additive,
+  so the groups plus the bias still sum to the logit). A reason names the lead's own value
+  ("4 pricing-page views in the last 7 days"), never a model-internal column name.
+- XGBoost contributions are TreeSHAP (``pred_contribs``), logistic regression ones are
+  coefficient x standardised value; both are on the logit scale. Calibration is monotone, so
+  a reason that raises the logit raises the probability.
+- Up to ``n_reasons`` columns with a positive contribution above ``REASON_MIN_LOGIT`` push the
+  lead up, as many with a negative one push it down; ``top_reasons`` lists the ups (largest
+  first, "+ …") then the downs ("- …"); ``reason_details`` keeps feature, value and
+  contribution of each as JSON so a reader can check them against the model.
+- A categorical value never seen in train is scored as the model's "unknown" bucket; the lead's
+  ``scoring_notes`` names the column and value.
+- Rule fallback: the probability is a Platt calibration of the rule score on the labelled
+  training snapshots (all matured ones), when they hold at least ``MIN_FALLBACK_CLASS_ROWS``
+  conversions and non-conversions; otherwise it is NULL and the note says so (tiers then come
+  from the rule grade, see ``lead_scores``). Reasons are the rules that added or took the
+  most points.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from leadscore.reasons import ReasonLabels, rule_reason
+from leadscore.training import Calibrator, ModelArtifact, fit_platt
+
+REASON_MIN_LOGIT = 1e-3
+MIN_FALLBACK_CLASS_ROWS = 10
+BATCH_ROWS = 50_000
+RULES_MODEL = "rules"
+
+PREDICTION_SCHEMA = pa.schema(
+    [
+        ("lead_id", pa.string()),
+        ("as_of", pa.timestamp("us")),
+        ("model_version", pa.string()),
+        ("model_type", pa.string()),
+        ("conversion_probability", pa.float64()),
+        ("logit", pa.float64()),
+        ("top_reasons", pa.list_(pa.string())),
+        ("top_reasons_text", pa.string()),
+        ("reason_details", pa.string()),
+        ("scoring_notes", pa.string()),
+    ]
+)
+
+
+def scoring_model_of(
+    registry: Sequence[Mapping[str, Any]], as_of: datetime
+) -> tuple[Mapping[str, Any] | None, str | None]:
+    """The registry row that scores leads as of ``as_of`` and a note when it is not simply
+    the champion: a model trained on data after as_of would score the past with knowledge of
+    the future (a backfill), so then the latest former champion (status retired) trained on
+    data up to as_of is used, or none (the rule fallback)."""
+    champion = next((r for r in registry if r["is_champion"]), None)
+    if champion is None:
+        return None, None
+    if champion["data_as_of"] <= as_of:
+        return champion, None
+    earlier = [
+        r
+        for r in registry
+        if r["status"] == "retired" and r["artifact_json"] and r["data_as_of"] <= as_of
+    ]
+    future = (
+        f"champion {champion['model_version']} was trained on data up to "
+        f"{champion['data_as_of']:%Y-%m-%d}, after as_of {as_of:%Y-%m-%d}"
+    )
+    if not earlier:
+        return None, f"{future}; no earlier model, scored with the rule score"
+    chosen = max(earlier, key=lambda r: (r["data_as_of"], r["model_version"]))
+    return chosen, f"{future}; scored with the earlier model {chosen['model_version']}"
+
+
+def group_contributions(
+    contributions: np.ndarray, sources: Sequence[str]
+) -> tuple[np.ndarray, list[str]]:
+    """Sum the contribution columns (bias excluded, ``contributions`` has it last) per input
+    column. ``sources`` names the input column of each model column; a column's model columns
+    are contiguous. Returns [n, n_groups] and the group names."""
+    if len(sources) != contributions.shape[1] - 1:
+        raise ValueError(
+            f"{len(sources)} source names for {contributions.shape[1] - 1} contribution columns"
+        )
+    groups: list[str] = []
+    starts: list[int] = []
+    for j, src in enumerate(sources):
+        if not groups or groups[-1] != src:
+            if src in groups:
+                raise ValueError(f"model columns of {src} are not contiguous")
+            groups.append(src)
+            starts.append(j)
+    if not groups:
+        return np.zeros((contributions.shape[0], 0)), []
+    return np.add.reduceat(contributions[:, :-1], starts, axis=1), groups
+
+
+def top_indices(grouped: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row the indices of the n largest contributions and of the n most negative ones
+    ([rows, n] each; -1 where fewer than n pass ``REASON_MIN_LOGIT``). Ties: lower index."""
+    rows, cols = grouped.shape
+    if cols == 0 or n == 0:
+        empty = np.full((rows, n), -1)
+        return empty, empty.copy()
+    k = min(n, cols)
+    order = np.argsort(-grouped, axis=1, kind="stable")
+    up = order[:, :k]
+    up_ok = np.take_along_axis(grouped, up, axis=1) > REASON_MIN_LOGIT
+    down = np.argsort(grouped, axis=1, kind="stable")[:, :k]
+    down_ok = np.take_along_axis(grouped, down, axis=1) < -REASON_MIN_LOGIT
+    pad = np.full((rows, n - k), -1)
+    return (
+        np.hstack([np.where(up_ok, up, -1), pad]),
+        np.hstack([np.where(down_ok, down, -1), pad]),
+    )
+
+
+def _json_value(value: Any) -> Any:
+    """A feature value as JSON: numbers as numbers (NaN/inf → null), anything else as text."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float | Decimal):
+        number = float(value)
+        return number if np.isfinite(number) else None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def _reason_entries(
+    idx: np.ndarray,
+    row_contrib: np.ndarray,
+    groups: list[str],
+    values: dict[str, list[Any]],
+    row: int,
+    labels: ReasonLabels,
+) -> list[dict[str, Any]]:
+    entries = []
+    for g in idx:
+        if g < 0:
+            continue
+        feature = groups[g]
+        value = values[feature][row]
+        entries.append(
+            {
+                "feature": feature,
+                "value": _json_value(value),
+                "contribution": round(float(row_contrib[g]), 6),
+                "text": labels.render(feature, value),
+            }
+        )
+    return entries
+
+
+def _reasons_columns(ups: list[list[dict]], downs: list[list[dict]]) -> dict[str, list[Any]]:
+    top, text, details = [], [], []
+    for up, down in zip(ups, downs, strict=True):
+        items = [f"+ {e['text']}" for e in up] + [f"- {e['text']}" for e in down]
+        top.append(items)
+        text.append("; ".join(items) if items else None)
+        details.append(json.dumps(up + down, allow_nan=False))
+    return {"top_reasons": top, "top_reasons_text": text, "reason_details": details}
+
+
+def _unknown_notes(
+    unknown: dict[str, np.ndarray], values: dict[str, list[Any]], n: int, note: str | None
+) -> list[str | None]:
+    notes: list[list[str]] = [[note] if note else [] for _ in range(n)]
+    for col, mask in unknown.items():
+        for i in np.flatnonzero(mask):
+            notes[i].append(
+                f"{col} value {values[col][i]!r} was not seen in training (scored as unknown)"
+            )
+    return ["; ".join(n_) if n_ else None for n_ in notes]
+
+
+def score_with_model(
+    features: pa.Table,
+    artifact: ModelArtifact,
+    model_version: str,
+    labels: ReasonLabels,
+    n_reasons: int = 3,
+    note: str | None = None,
+) -> pa.Table:
+    """Score every row of ``features`` (lead_features: lead_id, as_of and the feature columns)
+    with ``artifact``: calibrated probability, logit, reasons and notes (PREDICTION_SCHEMA);
+    ``note`` (why this model) is added to every lead's notes."""
+    parts = [
+        _score_batch(
+            features.slice(start, BATCH_ROWS), artifact, model_version, labels, n_reasons, note
+        )
+        for start in range(0, features.num_rows, BATCH_ROWS)
+    ]
+    if not parts:
+        return PREDICTION_SCHEMA.empty_table()
+    return pa.concat_tables(parts)
+
+
+def _score_batch(
+    batch: pa.Table,
+    artifact: ModelArtifact,
+    model_version: str,
+    labels: ReasonLabels,
+    n_reasons: int,
+    note: str | None,
+) -> pa.Table:
+    explained = artifact.explain(batch)
+    grouped, groups = group_contributions(explained.contributions, explained.sources)
+    up_idx, down_idx = top_indices(grouped, n_reasons)
+    needed = set(groups) | set(explained.unknown)
+    values = {col: batch.column(col).to_pylist() for col in needed}
+    ups = [
+        _reason_entries(up_idx[i], grouped[i], groups, values, i, labels)
+        for i in range(batch.num_rows)
+    ]
+    downs = [
+        _reason_entries(down_idx[i], grouped[i], groups, values, i, labels)
+        for i in range(batch.num_rows)
+    ]
+    n = batch.num_rows
+    columns = {
+        "lead_id": pc.cast(batch.column("lead_id"), pa.string()),
+        "as_of": pc.cast(batch.column("as_of"), pa.timestamp("us")),
+        "model_version": [model_version] * n,
+        "model_type": [artifact.model_type] * n,
+        "conversion_probability": explained.prediction.probability,
+        "logit": explained.prediction.margin,
+        **_reasons_columns(ups, downs),
+        "scoring_notes": _unknown_notes(explained.unknown, values, n, note),
+    }
+    return pa.table(columns, schema=PREDICTION_SCHEMA)
+
+
+def fit_rule_calibration(rule_score: np.ndarray, converted: np.ndarray) -> Calibrator | None:
+    """Platt calibration of the rule score on labelled snapshots, or None when there are
+    fewer than MIN_FALLBACK_CLASS_ROWS conversions or non-conversions."""
+    y = np.asarray(converted, dtype=np.float64)
+    positives = int(y.sum())
+    if positives < MIN_FALLBACK_CLASS_ROWS or y.size - positives < MIN_FALLBACK_CLASS_ROWS:
+        return None
+    return fit_platt(np.asarray(rule_score, dtype=np.float64), y)
+
+
+def labelled_with_rule_scores(
+    snapshots: duckdb.DuckDBPyRelation, rules: duckdb.DuckDBPyRelation
+) -> duckdb.DuckDBPyRelation:
+    """The labelled rows of training_snapshots with their training_rule_scores rule_score
+    (NULL when a snapshot has none), as a lazy DuckDB relation."""
+    return (
+        snapshots.filter("split in ('train', 'valid', 'test')")
+        .set_alias("s")
+        .join(
+            rules.select("lead_id, snapshot_at, rule_score").set_alias("r"),
+            "s.lead_id = r.lead_id and s.snapshot_at = r.snapshot_at",
+            how="left",
+        )
+        .select("s.*, r.rule_score")
+    )
+
+
+def rule_calibration(labelled: duckdb.DuckDBPyRelation, splits: Sequence[str]) -> Calibrator | None:
+    """fit_rule_calibration on the ``splits`` rows of labelled_with_rule_scores (a missing
+    rule score counts as 0)."""
+    wanted = ", ".join(f"'{split}'" for split in splits)
+    rows = (
+        labelled.filter(f"split in ({wanted})")
+        .select("coalesce(rule_score, 0) as rule_score, is_converted::int as y")
+        .to_arrow_table()
+    )
+    return fit_rule_calibration(
+        rows.column("rule_score").to_numpy(zero_copy_only=False),
+        rows.column("y").to_numpy(zero_copy_only=False),
+    )
+
+
+RULE_REASONS_SQL = """
+with points as (
+    select lead_id, points, description, rule_id
+    from breakdown
+    where rule_id <> 'base' and points <> 0
+)
+select
+    lead_id,
+    list(struct_pack(description, points) order by points desc, rule_id)
+        filter (where points > 0) as ups,
+    list(struct_pack(description, points) order by points asc, rule_id)
+        filter (where points < 0) as downs
+from points
+group by lead_id
+"""
+
+
+def score_with_rules(
+    rule_scores: pa.Table,
+    breakdown: pa.Table,
+    calibrator: Calibrator | None,
+    why: str,
+    n_reasons: int = 3,
+) -> pa.Table:
+    """The fallback: every lead of ``rule_scores`` (lead_id, as_of, rule_score) with the
+    calibrated rule score as probability (NULL without a calibrator), the rules that added
+    and took the most points (``breakdown``: lead_id, rule_id, points, description) as
+    reasons, and ``why`` (no champion, …) in the notes."""
+    con = duckdb.connect()
+    try:
+        con.register("breakdown", breakdown)
+        per_lead = con.sql(RULE_REASONS_SQL).to_arrow_table()
+    finally:
+        con.close()
+    reasons = {
+        lead: (ups or [], downs or [])
+        for lead, ups, downs in zip(
+            per_lead.column("lead_id").to_pylist(),
+            per_lead.column("ups").to_pylist(),
+            per_lead.column("downs").to_pylist(),
+            strict=True,
+        )
+    }
+    leads = [str(v) for v in rule_scores.column("lead_id").to_pylist()]
+    score = pc.cast(rule_scores.column("rule_score"), pa.float64()).to_numpy(zero_copy_only=False)
+    note = why
+    if calibrator is None:
+        probability = pa.nulls(len(leads), pa.float64())
+        note += (
+            "; no calibrated probability: fewer than "
+            f"{MIN_FALLBACK_CLASS_ROWS} labelled conversions and non-conversions"
+        )
+    else:
+        probability = pa.array(calibrator.apply(score))
+
+    def entries(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {
+                "feature": "rule",
+                "value": e["description"],
+                "contribution": float(e["points"]),
+                "text": rule_reason(e["description"], float(e["points"])),
+            }
+            for e in items[:n_reasons]
+        ]
+
+    ups = [entries(reasons.get(lead, ([], []))[0]) for lead in leads]
+    downs = [entries(reasons.get(lead, ([], []))[1]) for lead in leads]
+    n = len(leads)
+    columns = {
+        "lead_id": leads,
+        "as_of": pc.cast(rule_scores.column("as_of"), pa.timestamp("us")),
+        "model_version": [RULES_MODEL] * n,
+        "model_type": [RULES_MODEL] * n,
+        "conversion_probability": probability,
+        "logit": pa.nulls(n, pa.float64()),
+        **_reasons_columns(ups, downs),
+        "scoring_notes": [note] * n,
+    }
+    return pa.table(columns, schema=PREDICTION_SCHEMA)
+
+
+TEST_PREDICTION_SCHEMA = pa.schema(
+    [
+        ("model_version", pa.string()),
+        ("lead_id", pa.string()),
+        ("snapshot_at", pa.timestamp("us")),
+        ("is_converted", pa.bool_()),
+        ("conversion_probability", pa.float64()),
+        ("rule_score", pa.float64()),
+        ("evaluated_on", pa.string()),
+    ]
+)
+
+
+def holdout_probabilities(
+    test: pa.Table,
+    model_version: str,
+    evaluated_on: str,
+    artifact: ModelArtifact | None = None,
+    calibrator: Calibrator | None = None,
+) -> pa.Table:
+    """Probabilities of labelled hold-out snapshots (training_snapshots rows plus rule_score):
+    from ``artifact`` when given, else the rule score through ``calibrator`` (NULL when there
+    is none). The rows behind score_thresholds (TEST_PREDICTION_SCHEMA)."""
+    rule = pc.cast(test.column("rule_score"), pa.float64())
+    if artifact is not None:
+        probability = pa.array(artifact.predict_proba(test), pa.float64())
+    elif calibrator is not None:
+        probability = pa.array(
+            calibrator.apply(rule.fill_null(0).to_numpy(zero_copy_only=False)), pa.float64()
+        )
+    else:
+        probability = pa.nulls(test.num_rows, pa.float64())
+    n = test.num_rows
+    return pa.table(
+        {
+            "model_version": [model_version] * n,
+            "lead_id": pc.cast(test.column("lead_id"), pa.string()),
+            "snapshot_at": pc.cast(test.column("snapshot_at"), pa.timestamp("us")),
+            "is_converted": pc.cast(test.column("is_converted"), pa.bool_()),
+            "conversion_probability": probability,
+            "rule_score": rule,
+            "evaluated_on": [evaluated_on] * n,
+        },
+        schema=TEST_PREDICTION_SCHEMA,
+    )

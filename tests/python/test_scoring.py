@@ -1,0 +1,232 @@
+"""Unit tests of leadscore.scoring: reasons from the model's own contributions, notes, the
+rule fallback and the choice of the scoring model (no dbt)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from test_ml_library import FAST, synthetic
+
+from leadscore import scoring
+from leadscore.reasons import ReasonLabels
+from leadscore.scoring import (
+    PREDICTION_SCHEMA,
+    fit_rule_calibration,
+    group_contributions,
+    holdout_probabilities,
+    score_with_model,
+    score_with_rules,
+    scoring_model_of,
+    top_indices,
+)
+from leadscore.training import train_candidates
+
+AS_OF = datetime(2026, 10, 1)
+LABELS = ReasonLabels.from_rows([])  # generic phrases: "<feature>: <value>"
+
+
+@pytest.fixture(scope="module")
+def artifacts():
+    report = train_candidates(synthetic(3000, 1), synthetic(1500, 2), synthetic(1500, 3), FAST)
+    return report.artifacts
+
+
+def leads(n: int, seed: int) -> pa.Table:
+    table = synthetic(n, seed)
+    table = table.append_column("as_of", pa.array([AS_OF] * n, pa.timestamp("us")))
+    return table.drop_columns(["is_converted", "split", "snapshot_at"])
+
+
+def test_grouped_contributions_plus_bias_are_the_logit_per_input_column(artifacts):
+    table = leads(400, 5)
+    for art in artifacts.values():
+        exp = art.explain(table)
+        grouped, groups = group_contributions(exp.contributions, exp.sources)
+        assert groups == art.feature_spec.columns
+        np.testing.assert_allclose(
+            grouped.sum(axis=1) + exp.contributions[:, -1], art.raw_margin(table), atol=1e-4
+        )
+        np.testing.assert_allclose(exp.prediction.probability, art.predict_proba(table))
+
+
+def test_scored_leads_carry_the_models_own_top_contributions(artifacts):
+    table = leads(300, 6)
+    for name, art in artifacts.items():
+        out = score_with_model(table, art, f"v-{name}", LABELS, n_reasons=3)
+        assert out.schema == PREDICTION_SCHEMA
+        assert out.num_rows == table.num_rows
+        np.testing.assert_allclose(out.column("logit").to_numpy(), art.raw_margin(table), atol=1e-9)
+        exp = art.explain(table)
+        grouped, groups = group_contributions(exp.contributions, exp.sources)
+        details = [json.loads(d) for d in out.column("reason_details").to_pylist()]
+        tops = out.column("top_reasons").to_pylist()
+        for i in range(table.num_rows):
+            ups = [d for d in details[i] if d["contribution"] > 0]
+            downs = [d for d in details[i] if d["contribution"] < 0]
+            assert len(ups) <= 3 and len(downs) <= 3
+            expected_up = [groups[j] for j in np.argsort(-grouped[i], kind="stable")[:3]]
+            expected_up = [g for g in expected_up if grouped[i, groups.index(g)] > 1e-3]
+            assert [d["feature"] for d in ups] == expected_up
+            for d in details[i]:
+                assert d["contribution"] == pytest.approx(
+                    grouped[i, groups.index(d["feature"])], abs=1e-5
+                )
+            assert tops[i] == [f"+ {d['text']}" for d in ups] + [f"- {d['text']}" for d in downs]
+
+
+def test_reasons_name_the_leads_own_values(artifacts):
+    table = leads(50, 7)
+    out = score_with_model(table, artifacts["xgboost"], "v", LABELS)
+    industries = table.column("industry").to_pylist()
+    for i, raw in enumerate(out.column("reason_details").to_pylist()):
+        for d in json.loads(raw):
+            if d["feature"] == "industry":
+                assert d["value"] == industries[i]
+                assert d["text"] == LABELS.render("industry", industries[i])
+
+
+def test_unseen_categories_are_noted_per_lead_and_all_null_columns_score(artifacts):
+    table = leads(60, 8)
+    values = ["space mining" if i % 3 == 0 else "software" for i in range(60)]
+    table = table.set_column(table.schema.get_field_index("industry"), "industry", pa.array(values))
+    table = table.set_column(
+        table.schema.get_field_index("company_size"), "company_size", pa.nulls(60, pa.float64())
+    )
+    for art in artifacts.values():
+        out = score_with_model(table, art, "v", LABELS, note="a backfill note")
+        notes = out.column("scoring_notes").to_pylist()
+        for i, note in enumerate(notes):
+            assert note.startswith("a backfill note")
+            assert ("industry value 'space mining' was not seen in training" in note) == (
+                i % 3 == 0
+            )
+        probability = out.column("conversion_probability").to_numpy()
+        assert np.all((probability >= 0) & (probability <= 1))
+
+
+def test_batches_give_the_same_result_as_one_pass(artifacts, monkeypatch):
+    table = leads(101, 9)
+    whole = score_with_model(table, artifacts["logistic_regression"], "v", LABELS)
+    monkeypatch.setattr(scoring, "BATCH_ROWS", 7)
+    batched = score_with_model(table, artifacts["logistic_regression"], "v", LABELS)
+    # matrix products may round differently per batch size; everything else is identical
+    for name in ("logit", "conversion_probability"):
+        np.testing.assert_allclose(batched.column(name), whole.column(name), rtol=1e-12)
+    numeric = ["logit", "conversion_probability"]
+    assert batched.drop_columns(numeric).equals(whole.drop_columns(numeric))
+    empty = score_with_model(table.slice(0, 0), artifacts["logistic_regression"], "v", LABELS)
+    assert empty.num_rows == 0 and empty.schema == PREDICTION_SCHEMA
+
+
+def test_top_indices_orders_ties_and_pads_with_minus_one():
+    grouped = np.array([[0.5, -0.2, 0.5, 0.0, -0.9], [0.0, 0.0, 0.0, 0.0, 0.0]])
+    up, down = top_indices(grouped, 3)
+    assert up.tolist() == [[0, 2, -1], [-1, -1, -1]]
+    assert down.tolist() == [[4, 1, -1], [-1, -1, -1]]
+    up, down = top_indices(grouped[:, :2], 3)
+    assert up.shape == (2, 3) and up.tolist()[0] == [0, -1, -1]
+
+
+def test_group_contributions_rejects_a_layout_that_does_not_fit():
+    with pytest.raises(ValueError, match="2 source names for 3 contribution columns"):
+        group_contributions(np.zeros((1, 4)), ["a", "b"])
+    with pytest.raises(ValueError, match="not contiguous"):
+        group_contributions(np.zeros((1, 4)), ["a", "b", "a"])
+
+
+RULE_SCORES = pa.table(
+    {
+        "lead_id": ["a", "b", "c"],
+        "as_of": pa.array([AS_OF] * 3, pa.timestamp("us")),
+        "rule_score": [150, 100, 60],
+    }
+)
+BREAKDOWN = pa.table(
+    {
+        "lead_id": ["a", "a", "a", "a", "a", "b", "c", "c"],
+        "rule_id": ["base", "r1", "r2", "r3", "r4", "base", "base", "r5"],
+        "points": [100, 10, 25, -5, 20, 100, 100, -40],
+        "description": [
+            "Base",
+            "Ten",
+            "Twenty-five",
+            "Minus five",
+            "Twenty",
+            "Base",
+            "Base",
+            "Bad",
+        ],
+    }
+)
+
+
+def test_rule_fallback_reasons_are_the_rules_with_most_points():
+    out = score_with_rules(RULE_SCORES, BREAKDOWN, None, why="no champion", n_reasons=2)
+    rows = {r["lead_id"]: r for r in out.to_pylist()}
+    assert rows["a"]["top_reasons"] == [
+        "+ Twenty-five (+25 pts)",
+        "+ Twenty (+20 pts)",
+        "- Minus five (-5 pts)",
+    ]
+    assert rows["b"]["top_reasons"] == [] and rows["b"]["top_reasons_text"] is None
+    assert rows["c"]["top_reasons"] == ["- Bad (-40 pts)"]
+    assert {r["model_type"] for r in rows.values()} == {"rules"}
+    assert all(r["conversion_probability"] is None for r in rows.values())
+    assert all(r["scoring_notes"].startswith("no champion; no calibrated") for r in rows.values())
+
+
+def test_rule_fallback_probability_is_a_calibrated_increasing_function_of_the_rule_score():
+    rng = np.random.default_rng(3)
+    score = rng.integers(0, 200, 4000).astype(float)
+    y = rng.random(4000) < 1 / (1 + np.exp(-(score - 120) / 20))
+    calibrator = fit_rule_calibration(score, y)
+    assert calibrator is not None
+    out = score_with_rules(RULE_SCORES, BREAKDOWN, calibrator, why="no champion")
+    p = out.column("conversion_probability").to_numpy()
+    assert p[0] > p[1] > p[2]
+    # calibrated: the mean prediction matches the base rate of the fitted rows
+    assert calibrator.apply(score).mean() == pytest.approx(y.mean(), abs=0.01)
+    assert fit_rule_calibration(score[:50], np.zeros(50)) is None
+    few = np.zeros(4000)
+    few[:9] = 1
+    assert fit_rule_calibration(score, few) is None
+
+
+def _registry_row(version: str, status: str, data_as_of: datetime) -> dict:
+    return {
+        "model_version": version,
+        "status": status,
+        "is_champion": status == "champion",
+        "data_as_of": data_as_of,
+        "artifact_json": "{}",
+    }
+
+
+def test_a_backfill_never_scores_the_past_with_a_model_trained_on_its_future():
+    old = _registry_row("m0001", "retired", AS_OF - timedelta(days=60))
+    older = _registry_row("m0000", "retired", AS_OF - timedelta(days=90))
+    rejected = _registry_row("m0002", "rejected", AS_OF - timedelta(days=30))
+    champion = _registry_row("m0003", "champion", AS_OF)
+    rows = [older, old, rejected, champion]
+    assert scoring_model_of(rows, AS_OF) == (champion, None)
+    chosen, note = scoring_model_of(rows, AS_OF - timedelta(days=10))
+    assert chosen is old
+    assert "after as_of" in note and "earlier model m0001" in note
+    chosen, note = scoring_model_of(rows, AS_OF - timedelta(days=100))
+    assert chosen is None and "no earlier model" in note
+    assert scoring_model_of([old], AS_OF) == (None, None)
+
+
+def test_holdout_predictions_use_the_model_or_the_calibrated_rule_score(artifacts):
+    test = synthetic(200, 12).append_column("rule_score", pa.array(np.arange(200.0)))
+    out = holdout_probabilities(test, "v1", "window", artifact=artifacts["xgboost"])
+    np.testing.assert_allclose(
+        out.column("conversion_probability").to_numpy(), artifacts["xgboost"].predict_proba(test)
+    )
+    rules = holdout_probabilities(test, "rules", "split")
+    assert rules.column("conversion_probability").null_count == 200
+    assert rules.column("is_converted").to_pylist() == test.column("is_converted").to_pylist()
