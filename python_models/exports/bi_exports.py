@@ -1,0 +1,38 @@
+"""bi_exports: Parquet copies of the BI-facing tables under export_dir; returns the manifest.
+
+Each file is written atomically; lead_score_history is Hive-partitioned by as_of and only new,
+changed and the current as_of's partitions are rewritten (leadscore.exports).
+"""
+
+from pathlib import Path
+
+from leadscore.exports import ExportSpec, export_tables
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    folder = dbt.config.get("export_dir")
+    lead_scores = dbt.ref("lead_scores")
+    lead_score_history = dbt.ref("lead_score_history")
+    lead_tier_summary = dbt.ref("lead_tier_summary")
+    score_thresholds = dbt.ref("score_thresholds")
+    score_changes = dbt.ref("score_changes")
+    model_comparison = dbt.ref("model_comparison")
+    scoring_runs = dbt.ref("scoring_runs")
+    as_of_resolved = dbt.ref("int_as_of_resolved")
+    as_of = as_of_resolved.to_arrow_table().column("as_of")[0].as_py()
+
+    sources = {
+        "lead_scores": lead_scores,
+        "lead_score_history": lead_score_history,
+        "lead_tier_summary": lead_tier_summary,
+        "score_thresholds": score_thresholds,
+        "score_changes": score_changes,
+        "model_comparison": model_comparison,
+        "scoring_runs": scoring_runs,
+    }
+    specs = [
+        ExportSpec(name, partition_by="as_of" if name == "lead_score_history" else None)
+        for name in sources
+    ]
+    return export_tables(session, sources, specs, Path(folder), rewrite_partitions=[as_of])
