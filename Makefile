@@ -10,6 +10,7 @@ STAMP := $(VENV)/.installed
 DEMO_LEADS ?= 20000
 DEMO_SEED ?= 42
 DEMO_FAULTS ?= 0.002
+DEMO_BACKFILL_WEEKS ?= 6
 RAW_DIR ?= data/raw
 
 export DBT_PROFILES_DIR := $(CURDIR)
@@ -19,7 +20,7 @@ export LEADSCORE_RAW_DIR ?= $(RAW_DIR)
 export LEADSCORE_DB ?= leadscore.duckdb
 export LEADSCORE_EXPORT_DIR ?= exports
 
-.PHONY: demo test install lint unit e2e data build clean
+.PHONY: demo test install lint unit e2e data backfill build clean
 
 install: $(STAMP)
 
@@ -41,7 +42,14 @@ data: $(STAMP)
 build: $(STAMP)
 	$(BIN)/dbt build
 
-demo: data build
+# Weekly scoring runs before the latest data, oldest first (dates already scored are skipped),
+# so the score history and score_changes hold a few weeks of a living system.
+backfill: $(STAMP)
+	$(BIN)/python -m leadscore.backfill --weeks $(DEMO_BACKFILL_WEEKS)
+
+demo: data
+	$(MAKE) backfill
+	$(MAKE) build
 	$(BIN)/python -m leadscore.summary
 
 lint: $(STAMP)

@@ -28,6 +28,10 @@ SUMMARY_TABLES: tuple[str, ...] = (
     "lead_rule_scores",
     "model_registry",
     "model_comparison",
+    "lead_scores",
+    "lead_score_history",
+    "score_changes",
+    "scoring_runs",
 )
 
 
@@ -62,6 +66,37 @@ def rejected_by_reason(db_path: Path) -> list[tuple[str, str, int]]:
         con.close()
 
 
+def scoring_overview(db_path: Path, n_leads: int = 5) -> list[str]:
+    """The latest scoring run: model, tiers, the first leads to call and why."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        run = con.execute(
+            "select as_of, model_version, n_leads_scored, n_hot, n_warm, n_cold, notes "
+            "from scoring_runs order by as_of desc, scored_at desc limit 1"
+        ).fetchall()
+        n_runs = con.execute("select count(distinct as_of) from lead_score_history").fetchall()
+        top = con.execute(
+            "select lead_id, score, recommended_action, top_reasons_text from lead_scores "
+            f"order by priority_rank limit {int(n_leads)}"
+        ).fetchall()
+    finally:
+        con.close()
+    if not run:
+        return []
+    as_of, version, n, hot, warm, cold, notes = run[0]
+    lines = [
+        "",
+        f"  scoring as of {as_of:%Y-%m-%d} with {version}: {n:,} open leads, "
+        f"{hot:,} hot / {warm:,} warm / {cold:,} cold; the history holds "
+        f"{n_runs[0][0]} scoring date{'' if n_runs[0][0] == 1 else 's'}",
+    ]
+    if notes:
+        lines.append(f"  notes: {notes}")
+    for lead, score, action, reasons in top:
+        lines.append(f"    {lead}  score {score:>3}  {action:<19} {reasons or ''}")
+    return lines
+
+
 def render(db_path: Path, export_dir: Path) -> str:
     counts = table_counts(db_path)
     lines = [f"leadscore build: {db_path.resolve()}", ""]
@@ -72,6 +107,8 @@ def render(db_path: Path, export_dir: Path) -> str:
         if rejected:
             lines += ["", "  quarantined raw rows (stg_crm__rejected_rows):"]
             lines += [f"    {t:<20} {reason:<24} {n:>8,}" for t, reason, n in rejected]
+    if "scoring_runs" in counts and "lead_scores" in counts:
+        lines += scoring_overview(db_path)
     if export_dir.is_dir():
         files = sorted(str(p.relative_to(export_dir)) for p in export_dir.rglob("*") if p.is_file())
         shown = ", ".join(files[:5]) + (f", ... ({len(files)} files)" if len(files) > 5 else "")
@@ -80,7 +117,7 @@ def render(db_path: Path, export_dir: Path) -> str:
         "",
         "Query the database read-only (a running dbt build holds the write lock):",
         f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{db_path}', "
-        "read_only=True).sql('select * from fct_lead_lifecycle limit 5'))\"",
+        "read_only=True).sql('select * from lead_scores order by priority_rank limit 5'))\"",
     ]
     return "\n".join(lines)
 
