@@ -27,15 +27,22 @@ NO_TRAINING = ["build", "--exclude", "model_registry+"]
 
 RULE_COLUMNS = ["rule_id", "dimension", "feature", "operator", "value", "points", "description"]
 SCORING = ["lead_rule_scores", "lead_rule_score_breakdown"]
-COPY_IGNORE = shutil.ignore_patterns(
-    ".venv", "target", "logs", "*.duckdb", "*.duckdb.wal", "data", "exports", "__pycache__",
-    ".git", ".ruff_cache", ".pytest_cache", "*.egg-info",
+ANYWHERE_IGNORE = shutil.ignore_patterns(
+    "*.duckdb", "*.duckdb.wal", "__pycache__", ".ruff_cache", ".pytest_cache", "*.egg-info",
 )  # fmt: skip
+ROOT_IGNORE = {".venv", "target", "logs", "data", "exports", ".git"}
+
+
+def _ignore(folder: str, names: list[str]) -> set[str]:
+    ignored = set(ANYWHERE_IGNORE(folder, names))
+    if Path(folder) == PROJECT_DIR:  # build output and data only at the root
+        ignored |= ROOT_IGNORE & set(names)
+    return ignored
 
 
 def copy_project(dst: Path) -> Path:
     """A copy of the project (code and seeds, no data, venv or build output) to edit."""
-    shutil.copytree(PROJECT_DIR, dst, ignore=COPY_IGNORE)
+    shutil.copytree(PROJECT_DIR, dst, ignore=_ignore)
     return dst
 
 
@@ -52,10 +59,11 @@ def read_rules(project: Path) -> list[dict[str, str]]:
 
 
 def write_grades(project: Path, grades: list[tuple[str, str]]) -> None:
+    """grade, min_score rows; fallback_tier (used only by lead_scores) is warm for all."""
     with (project / "seeds/rule_grades.csv").open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["grade", "min_score"])
-        writer.writerows(grades)
+        writer.writerow(["grade", "min_score", "fallback_tier"])
+        writer.writerows([(*grade, "warm") for grade in grades])
 
 
 def matched_rules(run: DbtRun) -> dict[str, set[str]]:
