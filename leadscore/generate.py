@@ -1,8 +1,9 @@
 """Synthetic B2B lead funnel for the leadscore demo.
 
 Writes four raw CRM tables as Parquet (leads, activities, opportunities, lead_status_changes)
-and, next to the output folder, the ground truth (``../truth/lead_truth.parquet``) and the
-count of injected faults per kind (``../truth/faults.json``).
+and, next to the output folder, the ground truth (``../truth/lead_truth.parquet``), the count
+of injected faults per kind (``../truth/faults.json``) and the injected drift
+(``../truth/drift.json``).
 
 The story behind the numbers
 ----------------------------
@@ -22,9 +23,23 @@ Time: the period is ``months`` calendar months ending with ``end_date`` (inclusi
 event is before ``end_date + 1 day`` 00:00, except the injected future timestamps. Events that
 would happen later are not observed (open opportunities have no ``closed_at`` / ``is_won``).
 
+Drift (``drift_after``, ``drift_kinds``): from a date on, the process changes, so a model
+trained before the date meets data it has not seen. ``new_source``: a quarter of the leads
+created from the date on come from a new lead_source, 'tiktok_ads', with little intent and poor
+fit but a lot of cheap engagement (2.5 times the volume its interest gives, the extra all
+low-intent: page views, e-mail opens). ``engagement_shift``: a tracking change from the date on
+logs every e-mail open twice and only half of the pricing page views, for every lead; behaviour,
+statuses, conversions and the truth stay as they were (only the logging changes).
+``conversion_shift``: leads created from the date on convert less (propensity logit - 0.6, a
+market change). The truth holds the drifted propensities; ``../truth/drift.json`` records what
+was injected. Leads created before the date are unchanged (same rows as without drift; with
+``engagement_shift`` their activities from the date on are logged the new way).
+
 Generation is vectorised with numpy and pyarrow and runs in chunks of leads; chunk ``k`` draws
 from its own random stream (``SeedSequence(seed, spawn_key=(k,))``), so the output depends only
-on the arguments. Faults draw from a separate stream, so they change no clean value.
+on the arguments. Faults and drift draw from separate streams: faults change no clean value, and
+the leads created from the drift date on are drawn a second time (drifted) and replace their
+undrifted draw, so without drift not one extra random number is drawn.
 """
 
 from __future__ import annotations
@@ -35,10 +50,11 @@ import os
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -99,6 +115,7 @@ SCHEMAS: Mapping[str, pa.Schema] = MappingProxyType(
 RAW_TABLES = ("leads", "activities", "opportunities", "lead_status_changes")
 TRUTH_TABLE = "lead_truth"
 FAULTS_METADATA_KEY = b"leadscore.faults"
+DRIFT_METADATA_KEY = b"leadscore.drift"
 
 ACTIVITY_TYPES = (
     "page_view",
@@ -147,6 +164,13 @@ FAULT_KINDS = (
     "negative_company_size",
     "negative_opportunity_amount",
 )
+#: Kinds of drift (``drift.json`` records each injected one with the counts it affected).
+DRIFT_KINDS = (
+    "new_source",  # leads created from the date on: a share from a new, poorly converting source
+    "engagement_shift",  # activities from the date on: e-mail opens x2, pricing page views x0.5
+    "conversion_shift",  # leads created from the date on convert less (a market change)
+)
+LEAD_DRIFT_KINDS = ("new_source", "conversion_shift")  # these redraw the leads from the date on
 UNKNOWN_ACTIVITY_TYPES = ("chat_message", "Webinar_Registered", "call_attempt", "linkedin_click")
 PLACEHOLDER_VALUES = ("Select", "unknown", "N/A", "-")
 FUTURE_YEAR = 2031
@@ -166,6 +190,14 @@ SOURCES = (
     ("partner", 0.05, 0.85, 0.20, -0.6, 0.5),
     ("outbound_list", 0.21, -0.85, -0.40, 0.6, 0.4),
 )
+#: drift kind new_source: the source that appears on the drift date (columns as SOURCES; its
+#: share is of the leads created from the date on): poor fit, little intent, small companies,
+#: free-mail addresses, and NEW_SOURCE_ENGAGEMENT times the engagement volume, the extra all
+#: low-intent (page views, e-mail opens and clicks, downloads: cheap clicks)
+NEW_SOURCE = ("tiktok_ads", 0.25, -1.0, -0.6, 1.2, -0.8)
+NEW_SOURCE_ENGAGEMENT = 2.5
+ALL_SOURCES = (*SOURCES, NEW_SOURCE)  # lead_source values by index; draws use SOURCES only
+NEW_SOURCE_INDEX = len(SOURCES)
 INDUSTRIES = (
     ("Software", 0.16, 0.40),
     ("Financial Services", 0.10, 0.30),
@@ -403,6 +435,14 @@ SECOND_OPP = 0.06  # won leads that open a second (expansion) opportunity later
 SECOND_OPP_DAYS = (30.0, 240.0)
 SECOND_OPP_WIN = 0.45
 
+#: drift kind engagement_shift: logged rows per real engagement event from the drift date on
+#: (2.0: every e-mail open is logged twice, the copy REOPEN_HOURS later on average; 0.5: every
+#: pricing page view is logged with probability 0.5)
+ENGAGEMENT_SHIFT = ((EMAIL_OPEN, 2.0), (PRICING_PAGE_VIEW, 0.5))
+REOPEN_HOURS = 6.0
+#: drift kind conversion_shift: added to the propensity logit of leads created from the date on
+CONVERSION_SHIFT_LOGIT = -0.6
+
 
 # --------------------------------------------------------------------------------------------
 # Config
@@ -422,6 +462,8 @@ class GeneratorConfig:
     months: int = 18
     fault_rate: float = 0.0
     chunk_size: int = DEFAULT_CHUNK_SIZE
+    drift_after: date | None = None  # first day of the drift (None: no drift)
+    drift_kinds: tuple[str, ...] = DRIFT_KINDS  # used only with drift_after
 
     def __post_init__(self) -> None:
         if self.n_leads < 1 or self.n_leads > 99_999_999:
@@ -432,6 +474,48 @@ class GeneratorConfig:
             raise ValueError(f"fault_rate must be in [0, 0.05], got {self.fault_rate}")
         if self.chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size}")
+        self._check_drift()
+
+    def _check_drift(self) -> None:
+        unknown = [k for k in self.drift_kinds if k not in DRIFT_KINDS]
+        if unknown:
+            raise ValueError(
+                f"unknown drift kind {', '.join(map(repr, unknown))}; "
+                f"choose from {', '.join(DRIFT_KINDS)} (comma-separated)"
+            )
+        # canonical order without repeats, so equal choices give equal configs and output
+        object.__setattr__(
+            self, "drift_kinds", tuple(k for k in DRIFT_KINDS if k in self.drift_kinds)
+        )
+        if self.drift_after is None:
+            return
+        if not self.drift_kinds:
+            raise ValueError(
+                f"drift_kinds is empty; name at least one of {', '.join(DRIFT_KINDS)}, "
+                "or leave drift_after unset for data without drift"
+            )
+        first = self.start_date
+        if not first < self.drift_after <= self.end_date:
+            raise ValueError(
+                f"drift_after {self.drift_after.isoformat()} is outside the data period "
+                f"{first.isoformat()}..{self.end_date.isoformat()}; choose a date after "
+                f"{first.isoformat()} and on or before {self.end_date.isoformat()} "
+                "(e.g. three months before the end)"
+            )
+
+    @property
+    def start_date(self) -> date:
+        """First day of the period."""
+        return _shift_months(self.end_date + timedelta(days=1), -self.months)
+
+    @property
+    def drift_from_us(self) -> int | None:
+        """Start of the drift (drift_after 00:00) in epoch microseconds; None without drift."""
+        return None if self.drift_after is None else _epoch_us(self.drift_after)
+
+    def drifts(self, kind: str) -> bool:
+        """Whether drift of this kind is injected."""
+        return self.drift_after is not None and kind in self.drift_kinds
 
     @property
     def end_us(self) -> int:
@@ -441,11 +525,11 @@ class GeneratorConfig:
     @property
     def start_us(self) -> int:
         """Start of the period: ``months`` calendar months before end_us."""
-        return _epoch_us(_shift_months(self.end_date + timedelta(days=1), -self.months))
+        return _epoch_us(self.start_date)
 
     @property
     def start_weekday(self) -> int:
-        return _shift_months(self.end_date + timedelta(days=1), -self.months).weekday()
+        return self.start_date.weekday()
 
     def chunks(self) -> list[tuple[int, int]]:
         """(first lead index, number of leads) per chunk."""
@@ -537,6 +621,7 @@ class LeadFrame:
     fit: np.ndarray
     interest: np.ndarray
     propensity: np.ndarray
+    engagement: np.ndarray | None = None  # volume factor of low-intent engagement (drift)
 
     @property
     def n(self) -> int:
@@ -564,7 +649,7 @@ def _created_at(rng: np.random.Generator, cfg: GeneratorConfig, first: int, n: i
 
 
 def _company_size(rng: np.random.Generator, source: np.ndarray) -> np.ndarray:
-    shift = _column(SOURCES, 5)[source]
+    shift = _column(ALL_SOURCES, 5)[source]
     log_size = rng.normal(COMPANY_SIZE_LOG_MEDIAN + shift, COMPANY_SIZE_LOG_SD)
     size = np.clip(np.round(np.exp(log_size)), 1, 100_000)
     return np.where(rng.random(len(source)) < COMPANY_SIZE_NULL, np.nan, size)
@@ -587,6 +672,43 @@ def _title_effect(title: np.ndarray) -> np.ndarray:
     return np.asarray(effect)[title]
 
 
+def _free_mail_probability(source: np.ndarray, size: np.ndarray) -> np.ndarray:
+    log10_size = np.log10(np.where(np.isnan(size), 30.0, size))
+    free_logit = (
+        FREE_MAIL_INTERCEPT
+        + _column(ALL_SOURCES, 4)[source]
+        - FREE_MAIL_SIZE * np.clip(log10_size - 1.5, -1.5, 2.5)
+    )
+    return _sigmoid(free_logit)
+
+
+def _fit(
+    source: np.ndarray,
+    size: np.ndarray,
+    industry: np.ndarray,
+    country: np.ndarray,
+    title: np.ndarray,
+    free_mail: np.ndarray,
+) -> np.ndarray:
+    return (
+        _column(ALL_SOURCES, 2)[source]
+        + _size_effect(size)
+        + _column(INDUSTRIES, 2)[industry]
+        + _column(COUNTRIES, 2)[country]
+        + _title_effect(title)
+        + np.where(free_mail, -EMAIL_FIT, EMAIL_FIT)
+    )
+
+
+def _propensity_logit(fit: np.ndarray, interest: np.ndarray) -> np.ndarray:
+    """Unclipped; the propensity is ``_propensity`` of it (plus any drift shift)."""
+    return PROPENSITY_INTERCEPT + fit + PROPENSITY_INTEREST * interest
+
+
+def _propensity(logit: np.ndarray) -> np.ndarray:
+    return _sigmoid(np.clip(logit, *PROPENSITY_LOGIT_RANGE))
+
+
 def _leads(rng: np.random.Generator, cfg: GeneratorConfig, first: int, n: int) -> LeadFrame:
     created = _created_at(rng, cfg, first, n)
     source = _draw(rng, SOURCES, n)
@@ -595,24 +717,10 @@ def _leads(rng: np.random.Generator, cfg: GeneratorConfig, first: int, n: int) -
     country = _draw(rng, COUNTRIES, n)
     tw = _title_weights()
     title = rng.choice(len(JOB_TITLES), size=n, p=tw / tw.sum())
-    log10_size = np.log10(np.where(np.isnan(size), 30.0, size))
-    free_logit = (
-        FREE_MAIL_INTERCEPT
-        + _column(SOURCES, 4)[source]
-        - FREE_MAIL_SIZE * np.clip(log10_size - 1.5, -1.5, 2.5)
-    )
-    free_mail = rng.random(n) < _sigmoid(free_logit)
-    fit = (
-        _column(SOURCES, 2)[source]
-        + _size_effect(size)
-        + _column(INDUSTRIES, 2)[industry]
-        + _column(COUNTRIES, 2)[country]
-        + _title_effect(title)
-        + np.where(free_mail, -EMAIL_FIT, EMAIL_FIT)
-    )
-    interest = rng.normal(_column(SOURCES, 3)[source], 1.0)
-    logit = PROPENSITY_INTERCEPT + fit + PROPENSITY_INTEREST * interest
-    propensity = _sigmoid(np.clip(logit, *PROPENSITY_LOGIT_RANGE))
+    free_mail = rng.random(n) < _free_mail_probability(source, size)
+    fit = _fit(source, size, industry, country, title, free_mail)
+    interest = rng.normal(_column(ALL_SOURCES, 3)[source], 1.0)
+    propensity = _propensity(_propensity_logit(fit, interest))
     return LeadFrame(
         lead_id=_ids("L", np.arange(first + 1, first + n + 1), 8),
         created=created,
@@ -663,18 +771,18 @@ def _emails(rng: np.random.Generator, leads: LeadFrame) -> pa.Array:
     return pc.binary_join_element_wise(local, domain, "@")
 
 
-def _leads_table(rng: np.random.Generator, leads: LeadFrame) -> pa.Table:
+def _leads_table(leads: LeadFrame, emails: pa.Array) -> pa.Table:
     size = pa.array(np.nan_to_num(leads.size).astype(np.int64), mask=np.isnan(leads.size))
     return pa.table(
         {
             "lead_id": leads.lead_id,
             "created_at": _timestamps(leads.created),
-            "lead_source": _take([s[0] for s in SOURCES], leads.source),
+            "lead_source": _take([s[0] for s in ALL_SOURCES], leads.source),
             "company_size": size,
             "industry": _take([i[0] for i in INDUSTRIES], leads.industry),
             "country": _take([c[0] for c in COUNTRIES], leads.country),
             "job_title": _take([t[0] for t in JOB_TITLES], leads.title),
-            "email": _emails(rng, leads),
+            "email": emails,
         },
         schema=SCHEMAS["leads"],
     )
@@ -704,6 +812,8 @@ def _engagement(rng: np.random.Generator, leads: LeadFrame) -> Events:
     volume = ACTIVITY_BASE * np.exp(ACTIVITY_INTEREST * interest)
     volume *= rng.gamma(ACTIVITY_SHAPE, 1.0 / ACTIVITY_SHAPE, n)
     volume[rng.random(n) < DORMANT_SHARE] = 0.0
+    if leads.engagement is not None:
+        volume *= leads.engagement
     counts = rng.poisson(volume)
     lead = np.repeat(np.arange(n), counts)
     m = lead.size
@@ -723,6 +833,9 @@ def _engagement(rng: np.random.Generator, leads: LeadFrame) -> Events:
     p_demo = _sigmoid(DEMO_LOGIT[0] + DEMO_LOGIT[1] * z)
     hi_a, hi_b, hi_burst = HIGH_INTENT_LOGIT
     p_high = _sigmoid(hi_a + hi_b * z + hi_burst * (component != 1))
+    if leads.engagement is not None:  # the extra volume is cheap: low-intent events only
+        cheap = leads.engagement[lead]
+        p_demo, p_high = p_demo / cheap, p_high / cheap
     low = np.asarray([k for k, _ in LOW_INTENT])[_draw(rng, LOW_INTENT, m)]
     high = np.asarray([k for k, _ in HIGH_INTENT])[_draw(rng, HIGH_INTENT, m)]
     u = rng.random(m)
@@ -866,27 +979,37 @@ def _sales_touches(
     )
 
 
-def _activities_table(
-    rng: np.random.Generator,
-    leads: LeadFrame,
-    ev: Events,
-    funnel: Funnel,
-    end_us: int,
-    first_id: int,
-) -> pa.Table:
-    s_lead, s_time, s_kind = _sales_touches(rng, funnel)
+#: activity rows of a chunk: lead (local index), time (epoch us, float), kind (int8)
+ActivityRows = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _activity_rows(
+    leads: LeadFrame, ev: Events, sales: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> ActivityRows:
+    """Engagement events and sales touches, not yet cut at the end of the period."""
+    s_lead, s_time, s_kind = sales
     lead = np.concatenate([ev.lead, s_lead])
     t = np.concatenate([leads.created[ev.lead] + ev.offset_days * US_PER_DAY, s_time])
-    t = np.floor(t / US_PER_SECOND) * US_PER_SECOND
     kind = np.concatenate([ev.kind, s_kind])
+    return lead, t, kind
+
+
+def _observed(rows: ActivityRows, end_us: int) -> ActivityRows:
+    """Rows before the end of the period, times floored to the second."""
+    lead, t, kind = rows
+    t = np.floor(t / US_PER_SECOND) * US_PER_SECOND
     keep = t < end_us
-    lead, t, kind = lead[keep], t[keep], kind[keep]
+    return lead[keep], t[keep], kind[keep]
+
+
+def _activities_table(lead_id: pa.Array, rows: ActivityRows, first_id: int) -> pa.Table:
+    lead, t, kind = rows
     order = np.lexsort((kind, lead, t))
     lead, t, kind = lead[order], t[order], kind[order]
     return pa.table(
         {
             "activity_id": _ids("A", np.arange(first_id, first_id + lead.size), 10),
-            "lead_id": pc.take(leads.lead_id, pa.array(lead, pa.int64())),
+            "lead_id": pc.take(lead_id, pa.array(lead, pa.int64())),
             "occurred_at": _timestamps(t),
             "activity_type": _take(ACTIVITY_TYPES, kind),
         },
@@ -894,9 +1017,19 @@ def _activities_table(
     )
 
 
-def _opportunities_table(
-    rng: np.random.Generator, leads: LeadFrame, funnel: Funnel, end_us: int, first_id: int
-) -> pa.Table:
+@dataclass
+class Deals:
+    """Per-lead draws for the opportunities: the first one (times in Funnel) and an expansion."""
+
+    amount: np.ndarray
+    won: np.ndarray
+    opp2: np.ndarray  # epoch us, inf = no expansion opportunity
+    closed2: np.ndarray
+    won2: np.ndarray
+    amount2: np.ndarray
+
+
+def _deals(rng: np.random.Generator, leads: LeadFrame, funnel: Funnel) -> Deals:
     n = leads.n
     size = np.where(np.isnan(leads.size), 60.0, leads.size)
     amount = AMOUNT_BASE * (size / 100.0) ** AMOUNT_SIZE_ELASTICITY
@@ -912,12 +1045,18 @@ def _opportunities_table(
     closed2 = opp2 + rng.uniform(*OPP_CYCLE_DAYS, n) * US_PER_DAY
     won2 = rng.random(n) < SECOND_OPP_WIN
     amount2 = np.maximum(np.round(amount * rng.lognormal(-0.5, 0.4, n) / 50.0) * 50.0, 500.0)
+    return Deals(amount, won, opp2, closed2, won2, amount2)
 
+
+def _opportunities_table(
+    lead_id: pa.Array, funnel: Funnel, deals: Deals, end_us: int, first_id: int
+) -> pa.Table:
+    n = len(lead_id)
     lead = np.concatenate([np.arange(n), np.arange(n)])
-    created = np.concatenate([funnel.opp, opp2])
-    closed = np.concatenate([funnel.closed, closed2])
-    is_won = np.concatenate([won, won2])
-    amounts = np.concatenate([amount, amount2])
+    created = np.concatenate([funnel.opp, deals.opp2])
+    closed = np.concatenate([funnel.closed, deals.closed2])
+    is_won = np.concatenate([deals.won, deals.won2])
+    amounts = np.concatenate([deals.amount, deals.amount2])
     keep = created < end_us
     lead, created, closed, is_won, amounts = (
         a[keep] for a in (lead, created, closed, is_won, amounts)
@@ -930,7 +1069,7 @@ def _opportunities_table(
     return pa.table(
         {
             "opportunity_id": _ids("O", np.arange(first_id, first_id + lead.size), 8),
-            "lead_id": pc.take(leads.lead_id, pa.array(lead, pa.int64())),
+            "lead_id": pc.take(lead_id, pa.array(lead, pa.int64())),
             "created_at": _timestamps(created),
             "closed_at": _timestamps(np.where(open_, np.nan, closed)),
             "is_won": pa.array(is_won, pa.bool_(), mask=open_),
@@ -969,6 +1108,229 @@ def _truth_table(leads: LeadFrame) -> pa.Table:
         },
         schema=SCHEMAS["lead_truth"],
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Lifecycle of a group of leads; drift
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Lifecycle:
+    """All draws for a group of leads before they become tables: per-lead arrays (local index
+    0..n-1) and the activity rows."""
+
+    leads: LeadFrame
+    emails: pa.Array
+    activities: ActivityRows
+    funnel: Funnel
+    deals: Deals
+
+
+def _simulate(rng: np.random.Generator, leads: LeadFrame) -> Lifecycle:
+    """Engagement, funnel, e-mail addresses, sales touches and deals, in this order of draws
+    (the order fixes the output for a seed)."""
+    events = _engagement(rng, leads)
+    funnel = _funnel(rng, leads, events)
+    emails = _emails(rng, leads)
+    sales = _sales_touches(rng, funnel)
+    deals = _deals(rng, leads, funnel)
+    return Lifecycle(leads, emails, _activity_rows(leads, events, sales), funnel, deals)
+
+
+_PerLead = TypeVar("_PerLead", LeadFrame, Funnel, Deals)
+
+
+def _take_rows(frame: _PerLead, idx: np.ndarray) -> _PerLead:
+    """The leads ``idx`` of a dataclass of per-lead arrays (copies)."""
+    values = {}
+    for f in fields(frame):
+        value = getattr(frame, f.name)
+        if isinstance(value, np.ndarray):
+            value = value[idx]
+        elif isinstance(value, pa.Array):
+            value = pc.take(value, pa.array(idx, pa.int64()))
+        values[f.name] = value
+    return type(frame)(**values)
+
+
+def _put_rows(frame: _PerLead, idx: np.ndarray, part: _PerLead) -> _PerLead:
+    """``frame`` with the leads ``idx`` replaced by ``part`` (numpy fields; the lead ids, equal
+    in both, and optional fields are kept from ``frame``)."""
+    values = {}
+    for f in fields(frame):
+        value = getattr(frame, f.name)
+        if isinstance(value, np.ndarray):
+            value = value.copy()
+            value[idx] = getattr(part, f.name)
+        values[f.name] = value
+    return type(frame)(**values)
+
+
+def _replace_leads(life: Lifecycle, idx: np.ndarray, part: Lifecycle) -> Lifecycle:
+    """``life`` with the leads ``idx`` (sorted local indices) replaced by ``part``, their redraw
+    (``part`` local index i is lead ``idx[i]``)."""
+    n = life.leads.n
+    replaced = np.zeros(n, dtype=bool)
+    replaced[idx] = True
+    lead, t, kind = life.activities
+    keep = ~replaced[lead]
+    p_lead, p_t, p_kind = part.activities
+    activities = (
+        np.concatenate([lead[keep], idx[p_lead]]),
+        np.concatenate([t[keep], p_t]),
+        np.concatenate([kind[keep], p_kind]),
+    )
+    at = np.arange(n)
+    at[idx] = n + np.arange(idx.size)
+    emails = pc.take(pa.concat_arrays([life.emails, part.emails]), pa.array(at, pa.int64()))
+    return Lifecycle(
+        leads=_put_rows(life.leads, idx, part.leads),
+        emails=emails,
+        activities=activities,
+        funnel=_put_rows(life.funnel, idx, part.funnel),
+        deals=_put_rows(life.deals, idx, part.deals),
+    )
+
+
+DRIFT_STREAM = 2  # spawn key of the drift streams (faults use 1)
+#: per-chunk drift counts; drift.json reports them by kind
+DRIFT_COUNTS = (
+    "leads_from_date",
+    "new_source_leads",
+    "conversion_shift_leads",
+    *(f"rows_added:{ACTIVITY_TYPES[k]}" for k, _ in ENGAGEMENT_SHIFT),
+    *(f"rows_removed:{ACTIVITY_TYPES[k]}" for k, _ in ENGAGEMENT_SHIFT),
+)
+
+
+def _drifted_leads(
+    cfg: GeneratorConfig, index: int, leads: LeadFrame, counts: dict[str, int]
+) -> LeadFrame:
+    """The leads created from the drift date on, as the drifted process makes them: a share
+    moved to the new source (its own firmographics, e-mail, interest and engagement volume)
+    and/or a lower propensity."""
+    source, size, free_mail = leads.source.copy(), leads.size.copy(), leads.free_mail.copy()
+    interest, fit, engagement = leads.interest.copy(), leads.fit, leads.engagement
+    if cfg.drifts("new_source"):
+        rng = _rng(cfg.seed, index, DRIFT_STREAM, 0)
+        new = np.flatnonzero(rng.random(leads.n) < NEW_SOURCE[1])
+        new_source = np.full(new.size, NEW_SOURCE_INDEX)
+        new_size = _company_size(rng, new_source)
+        source[new] = NEW_SOURCE_INDEX
+        size[new] = new_size
+        free_mail[new] = rng.random(new.size) < _free_mail_probability(new_source, new_size)
+        interest[new] = rng.normal(NEW_SOURCE[3], 1.0, new.size)
+        fit = _fit(source, size, leads.industry, leads.country, leads.title, free_mail)
+        engagement = np.ones(leads.n)
+        engagement[new] = NEW_SOURCE_ENGAGEMENT
+        counts["new_source_leads"] += new.size
+    logit = _propensity_logit(fit, interest)
+    if cfg.drifts("conversion_shift"):
+        logit = logit + CONVERSION_SHIFT_LOGIT
+        counts["conversion_shift_leads"] += leads.n
+    return replace(
+        leads,
+        source=source,
+        size=size,
+        free_mail=free_mail,
+        interest=interest,
+        fit=fit,
+        propensity=_propensity(logit),
+        engagement=engagement,
+    )
+
+
+def _redrawn_leads(cfg: GeneratorConfig, leads: LeadFrame, counts: dict[str, int]) -> np.ndarray:
+    """Local indices of the leads that lead-level drift draws again: those created from the
+    drift date on (none without drift or without a lead-level kind)."""
+    if cfg.drift_after is None:
+        return np.zeros(0, dtype=np.int64)
+    late = np.flatnonzero(leads.created >= cfg.drift_from_us)
+    counts["leads_from_date"] += late.size
+    if not any(cfg.drifts(kind) for kind in LEAD_DRIFT_KINDS):
+        return np.zeros(0, dtype=np.int64)
+    return late
+
+
+def _drift_leads(
+    cfg: GeneratorConfig,
+    index: int,
+    leads: LeadFrame,
+    life: Lifecycle | None,
+    late: np.ndarray,
+    counts: dict[str, int],
+) -> Lifecycle:
+    """Lead-level drift: the ``late`` leads are drawn again, drifted, from a stream of their
+    own, so the other leads keep every value they have without drift. ``life`` is the
+    undrifted draw of all leads; None when all are late (nothing of it would be kept)."""
+    part = _drifted_leads(cfg, index, _take_rows(leads, late), counts)
+    redraw = _simulate(_rng(cfg.seed, index, DRIFT_STREAM, 2), part)
+    return redraw if life is None else _replace_leads(life, late, redraw)
+
+
+def _shift_engagement(
+    rng: np.random.Generator, rows: ActivityRows, from_us: int, end_us: int, counts: dict[str, int]
+) -> ActivityRows:
+    """The tracking change: from ``from_us`` on, each observed event of a type in
+    ENGAGEMENT_SHIFT is logged ``factor`` times on average (int(factor) rows, plus one with
+    probability of the fraction); copies after the first follow it by ~REOPEN_HOURS and are
+    dropped if they fall after the end of the period."""
+    lead, t, kind = rows
+    copies = np.ones(lead.size, dtype=np.int64)
+    for k, factor in ENGAGEMENT_SHIFT:
+        affected = np.flatnonzero((kind == k) & (t >= from_us))
+        whole = int(factor)
+        copies[affected] = whole + (rng.random(affected.size) < factor - whole)
+    src = np.repeat(np.arange(lead.size), copies)
+    extra = np.flatnonzero(np.arange(src.size) - np.repeat(_group_starts(copies), copies) > 0)
+    t_out = t[src]
+    delay_s = rng.exponential(REOPEN_HOURS * US_PER_HOUR / US_PER_SECOND, extra.size)
+    t_out[extra] += np.floor(delay_s) * US_PER_SECOND
+    keep = t_out < end_us
+    for k, _ in ENGAGEMENT_SHIFT:
+        name = ACTIVITY_TYPES[k]
+        added = keep[extra] & (kind[src[extra]] == k)
+        counts[f"rows_added:{name}"] += int(np.count_nonzero(added))
+        counts[f"rows_removed:{name}"] += int(np.count_nonzero((copies == 0) & (kind == k)))
+    return lead[src][keep], t_out[keep], kind[src][keep]
+
+
+def _no_drift_report() -> dict[str, object]:
+    return {"drift_after": None, "kinds": []}
+
+
+def _drift_report(cfg: GeneratorConfig, counts: Mapping[str, int]) -> dict[str, object]:
+    """What drift.json says: the date, the kinds, their parameters and the counts affected."""
+    if cfg.drift_after is None:
+        return _no_drift_report()
+    report: dict[str, object] = {
+        "drift_after": cfg.drift_after.isoformat(),
+        "kinds": list(cfg.drift_kinds),
+        "leads_from_date": counts["leads_from_date"],
+    }
+    if cfg.drifts("new_source"):
+        report["new_source"] = {
+            "lead_source": NEW_SOURCE[0],
+            "share_of_leads_from_date": NEW_SOURCE[1],
+            "fit_effect": NEW_SOURCE[2],
+            "interest_shift": NEW_SOURCE[3],
+            "engagement_factor": NEW_SOURCE_ENGAGEMENT,
+            "leads": counts["new_source_leads"],
+        }
+    if cfg.drifts("engagement_shift"):
+        names = [ACTIVITY_TYPES[k] for k, _ in ENGAGEMENT_SHIFT]
+        report["engagement_shift"] = {
+            "logged_per_event": {ACTIVITY_TYPES[k]: f for k, f in ENGAGEMENT_SHIFT},
+            "rows_added": {name: counts[f"rows_added:{name}"] for name in names},
+            "rows_removed": {name: counts[f"rows_removed:{name}"] for name in names},
+        }
+    if cfg.drifts("conversion_shift"):
+        report["conversion_shift"] = {
+            "logit_shift": CONVERSION_SHIFT_LOGIT,
+            "leads": counts["conversion_shift_leads"],
+        }
+    return report
 
 
 # --------------------------------------------------------------------------------------------
@@ -1134,10 +1496,11 @@ def _opportunity_faults(
 
 @dataclass
 class Chunk:
-    """The tables of one chunk of leads and the faults injected into them."""
+    """The tables of one chunk of leads, the faults injected into them and the drift counts."""
 
     tables: dict[str, pa.Table]
     faults: dict[str, int]
+    drift: dict[str, int]
 
 
 def _rng(seed: int, *key: int) -> np.random.Generator:
@@ -1149,12 +1512,25 @@ def _chunk(
 ) -> Chunk:
     rng = _rng(cfg.seed, index)
     leads = _leads(rng, cfg, first, n)
-    events = _engagement(rng, leads)
-    funnel = _funnel(rng, leads, events)
+    drift = dict.fromkeys(DRIFT_COUNTS, 0)
+    late = _redrawn_leads(cfg, leads, drift)
+    if late.size == 0:
+        life = _simulate(rng, leads)
+    else:  # a chunk whose leads are all drawn again (drifted) needs no undrifted draw
+        undrifted = _simulate(rng, leads) if late.size < n else None
+        life = _drift_leads(cfg, index, leads, undrifted, late, drift)
+    activities = _observed(life.activities, cfg.end_us)
+    if cfg.drifts("engagement_shift"):
+        activities = _shift_engagement(
+            _rng(cfg.seed, index, DRIFT_STREAM, 1), activities, cfg.drift_from_us, cfg.end_us, drift
+        )
+    leads, funnel = life.leads, life.funnel
     tables = {
-        "leads": _leads_table(rng, leads),
-        "activities": _activities_table(rng, leads, events, funnel, cfg.end_us, activity_id),
-        "opportunities": _opportunities_table(rng, leads, funnel, cfg.end_us, opportunity_id),
+        "leads": _leads_table(leads, life.emails),
+        "activities": _activities_table(leads.lead_id, activities, activity_id),
+        "opportunities": _opportunities_table(
+            leads.lead_id, funnel, life.deals, cfg.end_us, opportunity_id
+        ),
         "lead_status_changes": _status_table(leads, funnel, cfg.end_us),
         "lead_truth": _truth_table(leads),
     }
@@ -1167,7 +1543,7 @@ def _chunk(
             f_rng, tables["activities"], rate, cfg.n_leads, faults
         )
         tables["opportunities"] = _opportunity_faults(f_rng, tables["opportunities"], rate, faults)
-    return Chunk(tables, faults)
+    return Chunk(tables, faults, drift)
 
 
 def iter_chunks(cfg: GeneratorConfig) -> Iterator[Chunk]:
@@ -1185,8 +1561,8 @@ def _clean_rows(chunk: Chunk, table: str, duplicate_kind: str) -> int:
     return chunk.tables[table].num_rows - chunk.faults[duplicate_kind]
 
 
-def _sum_faults(chunks: Sequence[dict[str, int]]) -> dict[str, int]:
-    return {kind: sum(c[kind] for c in chunks) for kind in FAULT_KINDS}
+def _sum_counts(chunks: Sequence[Mapping[str, int]], keys: Sequence[str]) -> dict[str, int]:
+    return {key: sum(c[key] for c in chunks) for key in keys}
 
 
 def generate(
@@ -1196,18 +1572,24 @@ def generate(
     months: int = 18,
     fault_rate: float = 0.0,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    drift_after: date | None = None,
+    drift_kinds: Sequence[str] = DRIFT_KINDS,
 ) -> dict[str, pa.Table]:
     """All tables in memory: the four raw tables and lead_truth.
 
-    The fault counts ride along as JSON in the schema metadata of lead_truth
-    (key ``FAULTS_METADATA_KEY``; read them with :func:`fault_counts`).
+    The fault counts and the drift report ride along as JSON in the schema metadata of
+    lead_truth (read them with :func:`fault_counts` and :func:`drift_report`).
     """
-    cfg = GeneratorConfig(n_leads, seed, end_date, months, fault_rate, chunk_size)
+    cfg = GeneratorConfig(
+        n_leads, seed, end_date, months, fault_rate, chunk_size, drift_after, tuple(drift_kinds)
+    )
     chunks = list(iter_chunks(cfg))
     tables = {name: pa.concat_tables([c.tables[name] for c in chunks]) for name in SCHEMAS}
-    faults = json.dumps(_sum_faults([c.faults for c in chunks])).encode()
-    truth = tables[TRUTH_TABLE]
-    tables[TRUTH_TABLE] = truth.replace_schema_metadata({FAULTS_METADATA_KEY: faults})
+    faults = _sum_counts([c.faults for c in chunks], FAULT_KINDS)
+    drift = _drift_report(cfg, _sum_counts([c.drift for c in chunks], DRIFT_COUNTS))
+    tables[TRUTH_TABLE] = tables[TRUTH_TABLE].replace_schema_metadata(
+        {FAULTS_METADATA_KEY: json.dumps(faults), DRIFT_METADATA_KEY: json.dumps(drift)}
+    )
     return tables
 
 
@@ -1217,6 +1599,14 @@ def fault_counts(tables: dict[str, pa.Table]) -> dict[str, int]:
     if FAULTS_METADATA_KEY not in metadata:
         return dict.fromkeys(FAULT_KINDS, 0)
     return json.loads(metadata[FAULTS_METADATA_KEY])
+
+
+def drift_report(tables: dict[str, pa.Table]) -> dict[str, object]:
+    """The drift injected into tables returned by :func:`generate` (what drift.json holds)."""
+    metadata = tables[TRUTH_TABLE].schema.metadata or {}
+    if DRIFT_METADATA_KEY not in metadata:
+        return _no_drift_report()
+    return json.loads(metadata[DRIFT_METADATA_KEY])
 
 
 def truth_dir(out_dir: str | os.PathLike[str]) -> Path:
@@ -1230,21 +1620,23 @@ def _paths(out_dir: str | os.PathLike[str]) -> dict[str, Path]:
     return paths
 
 
-def _write_faults(out_dir: str | os.PathLike[str], faults: dict[str, int]) -> Path:
-    path = truth_dir(out_dir) / "faults.json"
-    path.write_text(json.dumps(faults, indent=2) + "\n")
+def _write_json(out_dir: str | os.PathLike[str], name: str, content: Mapping) -> Path:
+    path = truth_dir(out_dir) / name
+    path.write_text(json.dumps(content, indent=2) + "\n")
     return path
 
 
 def write(tables: dict[str, pa.Table], out_dir: str | os.PathLike[str]) -> dict[str, Path]:
-    """Writes the raw tables to out_dir, lead_truth and faults.json to out_dir/../truth."""
+    """Writes the raw tables to out_dir; lead_truth, faults.json and drift.json (always, so no
+    stale report stays behind) to out_dir/../truth."""
     paths = _paths(out_dir)
     for path in paths.values():
         path.parent.mkdir(parents=True, exist_ok=True)
     for name, path in paths.items():
         table = tables[name].replace_schema_metadata(None)
         pq.write_table(table, path, compression="zstd")
-    paths["faults"] = _write_faults(out_dir, fault_counts(tables))
+    paths["faults"] = _write_json(out_dir, "faults.json", fault_counts(tables))
+    paths["drift"] = _write_json(out_dir, "drift.json", drift_report(tables))
     return paths
 
 
@@ -1259,16 +1651,19 @@ def generate_to(cfg: GeneratorConfig, out_dir: str | os.PathLike[str]) -> dict[s
     }
     rows = dict.fromkeys(paths, 0)
     faults: list[dict[str, int]] = []
+    drift: list[dict[str, int]] = []
     try:
         for chunk in iter_chunks(cfg):
             for name, writer in writers.items():
                 writer.write_table(chunk.tables[name])
                 rows[name] += chunk.tables[name].num_rows
             faults.append(chunk.faults)
+            drift.append(chunk.drift)
     finally:
         for writer in writers.values():
             writer.close()
-    _write_faults(out_dir, _sum_faults(faults))
+    _write_json(out_dir, "faults.json", _sum_counts(faults, FAULT_KINDS))
+    _write_json(out_dir, "drift.json", _drift_report(cfg, _sum_counts(drift, DRIFT_COUNTS)))
     return rows
 
 
@@ -1293,12 +1688,44 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help="leads per chunk"
     )
+    parser.add_argument(
+        "--drift-after",
+        type=_iso_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="inject drift from this day on (default: no drift)",
+    )
+    parser.add_argument(
+        "--drift-kinds",
+        default=None,
+        metavar="KIND[,KIND...]",
+        help=f"comma-separated drift kinds (default: all of {','.join(DRIFT_KINDS)})",
+    )
     return parser.parse_args(argv)
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-07-01"
+        ) from None
+
+
+def _drift_kinds(text: str | None) -> tuple[str, ...]:
+    if text is None:
+        return DRIFT_KINDS
+    return tuple(k.strip() for k in text.split(",") if k.strip())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
     try:
+        if args.drift_kinds is not None and args.drift_after is None:
+            raise ValueError(
+                "--drift-kinds needs --drift-after YYYY-MM-DD (the first day of the drift)"
+            )
         cfg = GeneratorConfig(
             n_leads=args.leads,
             seed=args.seed,
@@ -1306,6 +1733,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             months=args.months,
             fault_rate=args.faults,
             chunk_size=args.chunk_size,
+            drift_after=args.drift_after,
+            drift_kinds=_drift_kinds(args.drift_kinds),
         )
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -1314,6 +1743,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = generate_to(cfg, args.out)
     for name, path in _paths(args.out).items():
         print(f"{name}: {rows[name]:,} rows -> {path}")
+    if cfg.drift_after is not None:
+        path = truth_dir(args.out) / "drift.json"
+        print(f"drift from {cfg.drift_after}: {', '.join(cfg.drift_kinds)} -> {path}")
     print(f"generated in {time.perf_counter() - started:.1f} s")
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -415,3 +416,285 @@ def test_config_validation() -> None:
     assert np.diff([first for first, _ in gen.GeneratorConfig(450_001, 1).chunks()]).max() == (
         gen.DEFAULT_CHUNK_SIZE
     )
+
+
+# -- drift --------------------------------------------------------------------------------------
+
+DRIFT_AFTER = date(2026, 7, 1)
+DRIFT_FROM = pd.Timestamp(DRIFT_AFTER)
+ENGAGEMENT = list(gen.ENGAGEMENT_TYPES)
+#: content hash of generate(1500, 11, fault_rate=0.01, chunk_size=500) before drift existed;
+#: without drift the output must stay exactly this. (A numpy release that changes a
+#: distribution's algorithm would change it too: then re-pin from the commit before yours.)
+UNDRIFTED_HASH = "8120b9b3a0b5afa0c21e46c5716d3eb1ed4dc94e0492b62b8ec07d576d4ddfc9"
+
+
+def _content_hash(tables: dict[str, pa.Table]) -> str:
+    digest = hashlib.sha256()
+    for name in gen.SCHEMAS:
+        digest.update(name.encode())
+        values = pd.util.hash_pandas_object(tables[name].to_pandas(), index=False)
+        digest.update(values.to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def drifted() -> dict[str, pa.Table]:
+    return gen.generate(N_LEADS, SEED, chunk_size=2000, drift_after=DRIFT_AFTER)
+
+
+@pytest.fixture(scope="module")
+def drifted_frames(drifted: dict[str, pa.Table]) -> dict[str, pd.DataFrame]:
+    return {name: t.to_pandas() for name, t in drifted.items()}
+
+
+@pytest.fixture(scope="module")
+def engagement_shifted() -> dict[str, pd.DataFrame]:
+    tables = gen.generate(
+        N_LEADS, SEED, chunk_size=2000, drift_after=DRIFT_AFTER, drift_kinds=["engagement_shift"]
+    )
+    frames = {name: t.to_pandas() for name, t in tables.items()}
+    frames["report"] = gen.drift_report(tables)
+    return frames
+
+
+def _sorted_rows(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    return frame[columns].sort_values(columns).reset_index(drop=True)
+
+
+def test_no_drift_by_default_output_unchanged(tables: dict[str, pa.Table]) -> None:
+    assert _content_hash(gen.generate(1500, 11, fault_rate=0.01, chunk_size=500)) == (
+        UNDRIFTED_HASH
+    )
+    # kinds without a date inject nothing and draw nothing
+    quiet = gen.generate(N_LEADS, SEED, chunk_size=2000, drift_kinds=["new_source"])
+    assert _content_hash(quiet) == _content_hash(tables)
+    assert gen.drift_report(tables) == {"drift_after": None, "kinds": []}
+
+
+def test_drift_is_deterministic(drifted: dict[str, pa.Table]) -> None:
+    again = gen.generate(N_LEADS, SEED, chunk_size=2000, drift_after=DRIFT_AFTER)
+    assert _content_hash(again) == _content_hash(drifted)
+    assert gen.drift_report(again) == gen.drift_report(drifted)
+
+
+def test_leads_before_the_date_are_unchanged(frames, drifted_frames) -> None:
+    """A model trained before the date sees the same data with and without drift."""
+    early = set(frames["leads"].lead_id[frames["leads"].created_at < DRIFT_FROM])
+    assert 0.6 * N_LEADS < len(early) < 0.9 * N_LEADS
+    columns = {
+        "leads": list(frames["leads"].columns),
+        "lead_truth": list(frames["lead_truth"].columns),
+        "opportunities": ["lead_id", "created_at", "closed_at", "is_won", "amount"],
+        "lead_status_changes": ["lead_id", "status", "changed_at"],
+    }
+    for name, cols in columns.items():
+        clean, drift = frames[name], drifted_frames[name]
+        assert _sorted_rows(clean[clean.lead_id.isin(early)], cols).equals(
+            _sorted_rows(drift[drift.lead_id.isin(early)], cols)
+        ), name
+    cols = ["lead_id", "occurred_at", "activity_type"]
+    clean, drift = frames["activities"], drifted_frames["activities"]
+    assert _sorted_rows(clean[clean.occurred_at < DRIFT_FROM], cols).equals(
+        _sorted_rows(drift[drift.occurred_at < DRIFT_FROM], cols)
+    )
+
+
+def test_new_source_appears_only_after_the_date(drifted_frames) -> None:
+    leads = drifted_frames["leads"].merge(drifted_frames["lead_truth"], on="lead_id")
+    new = leads.lead_source == gen.NEW_SOURCE[0]
+    late = leads.created_at >= DRIFT_FROM
+    assert not (new & ~late).any()
+    assert 0.18 < new[late].mean() < 0.32  # NEW_SOURCE share 0.25 of the leads from the date
+    # it converts far worse than any known source, and worse than its cohort
+    p = leads.groupby("lead_source").true_propensity.mean()
+    assert p[gen.NEW_SOURCE[0]] < 0.5 * p.drop(gen.NEW_SOURCE[0]).min()
+    assert p[gen.NEW_SOURCE[0]] < 0.4 * leads[late & ~new].true_propensity.mean()
+
+
+def test_new_source_engages_a_lot_but_cheaply(drifted_frames) -> None:
+    """More page views per lead than the other new leads, fewer high-intent events."""
+    leads = drifted_frames["leads"]
+    acts = drifted_frames["activities"].merge(leads[["lead_id", "created_at"]], on="lead_id")
+    first_30d = acts[acts.occurred_at - acts.created_at < pd.Timedelta(days=30)]
+    cohort = leads[leads.created_at.between(DRIFT_FROM, END - pd.Timedelta(days=30))]
+    new = (cohort.lead_source == gen.NEW_SOURCE[0]).to_numpy()
+
+    def per_lead(types: list[str]) -> pd.Series:
+        rows = first_30d[first_30d.activity_type.isin(types)]
+        return rows.groupby("lead_id").size().reindex(cohort.lead_id, fill_value=0)
+
+    page_views = per_lead(["page_view"])
+    assert page_views[new].mean() > 1.5 * page_views[~new].mean()
+    high_intent = per_lead(["pricing_page_view", "form_submit", "webinar_attended", "demo_request"])
+    assert high_intent[new].mean() < 0.8 * high_intent[~new].mean()
+
+
+def test_engagement_shift_changes_logging_by_the_factor(frames, engagement_shifted) -> None:
+    clean, shifted = frames["activities"], engagement_shifted["activities"]
+    cols = ["lead_id", "occurred_at", "activity_type"]
+    assert _sorted_rows(clean[clean.occurred_at < DRIFT_FROM], cols).equals(
+        _sorted_rows(shifted[shifted.occurred_at < DRIFT_FROM], cols)
+    )
+    after = pd.DataFrame(
+        {
+            "clean": clean[clean.occurred_at >= DRIFT_FROM].activity_type.value_counts(),
+            "shifted": shifted[shifted.occurred_at >= DRIFT_FROM].activity_type.value_counts(),
+        }
+    )
+    ratio = after.shifted / after.clean
+    assert 1.95 < ratio["email_open"] <= 2.0, ratio  # copies past the end are dropped
+    assert 0.45 < ratio["pricing_page_view"] < 0.55, ratio
+    others = after.drop(["email_open", "pricing_page_view"])
+    assert (others.shifted == others.clean).all()
+    # per lead, for everyone engaged after the date (leads created before it too)
+    opens = {
+        name: df[(df.occurred_at >= DRIFT_FROM) & (df.activity_type == "email_open")]
+        .groupby("lead_id")
+        .size()
+        for name, df in (("clean", clean), ("shifted", shifted))
+    }
+    per_lead = pd.DataFrame(opens).fillna(0)
+    assert per_lead.index.isin(
+        frames["leads"].lead_id[frames["leads"].created_at < DRIFT_FROM]
+    ).any()
+    assert ((per_lead.shifted <= 2 * per_lead.clean) & (per_lead.shifted >= per_lead.clean)).all()
+    assert 1.95 < per_lead.shifted.mean() / per_lead.clean.mean() <= 2.0
+    # only the logging changed
+    for name in ("leads", "opportunities", "lead_status_changes", "lead_truth"):
+        assert frames[name].equals(engagement_shifted[name]), name
+    report = engagement_shifted["report"]["engagement_shift"]
+    assert (
+        report["rows_added"]["email_open"]
+        == after.shifted["email_open"] - after.clean["email_open"]
+    )
+    assert report["rows_removed"]["pricing_page_view"] == (
+        after.clean["pricing_page_view"] - after.shifted["pricing_page_view"]
+    )
+
+
+def test_conversion_shift_lowers_the_base_rate() -> None:
+    n = 20_000  # ~4,000 leads from the date: the drop is far outside the sampling noise
+    clean = {name: t.to_pandas() for name, t in gen.generate(n, SEED).items()}
+    shifted = {
+        name: t.to_pandas()
+        for name, t in gen.generate(
+            n, SEED, drift_after=DRIFT_AFTER, drift_kinds=["conversion_shift"]
+        ).items()
+    }
+    truth = shifted["leads"].merge(shifted["lead_truth"], on="lead_id")
+    late = truth[truth.created_at >= DRIFT_FROM]
+    assert set(late.lead_source) <= {s[0] for s in gen.SOURCES}
+    # the truth is the drifted process: logit = intercept + fit + interest effect + shift
+    logit = np.log(late.true_propensity / (1 - late.true_propensity))
+    expected = (
+        gen.PROPENSITY_INTERCEPT
+        + late.fit_score
+        + gen.PROPENSITY_INTEREST * late.latent_interest
+        + gen.CONVERSION_SHIFT_LOGIT
+    ).clip(*gen.PROPENSITY_LOGIT_RANGE)
+    assert np.allclose(logit, expected)
+    clean_truth = clean["leads"].merge(clean["lead_truth"], on="lead_id")
+    clean_late = clean_truth[clean_truth.created_at >= DRIFT_FROM]
+    assert late.true_propensity.mean() < 0.8 * clean_late.true_propensity.mean()
+
+    def conversion_30d(f: dict[str, pd.DataFrame]) -> float:
+        leads = f["leads"]
+        cohort = leads[leads.created_at.between(DRIFT_FROM, END - pd.Timedelta(days=30))]
+        opp = cohort.lead_id.map(_first_opportunity(f))
+        return float(((opp - cohort.created_at) < pd.Timedelta(days=30)).mean())
+
+    # expected ~0.65 of the clean rate (exactly 1.0 without drift); 0.9 leaves ~4 sd of noise
+    assert conversion_30d(shifted) < 0.9 * conversion_30d(clean)
+
+
+def test_drift_report_counts_what_is_in_the_tables(drifted, drifted_frames) -> None:
+    report = gen.drift_report(drifted)
+    leads = drifted_frames["leads"]
+    late = int((leads.created_at >= DRIFT_FROM).sum())
+    assert report["drift_after"] == "2026-07-01"
+    assert report["kinds"] == list(gen.DRIFT_KINDS)
+    assert report["leads_from_date"] == late
+    assert report["new_source"]["lead_source"] == "tiktok_ads"
+    assert report["new_source"]["leads"] == int((leads.lead_source == "tiktok_ads").sum())
+    assert report["conversion_shift"] == {"logit_shift": -0.6, "leads": late}
+    shift = report["engagement_shift"]
+    assert shift["logged_per_event"] == {"email_open": 2.0, "pricing_page_view": 0.5}
+    assert shift["rows_added"]["email_open"] > 0
+    assert shift["rows_removed"]["pricing_page_view"] > 0
+    assert shift["rows_added"]["pricing_page_view"] == shift["rows_removed"]["email_open"] == 0
+
+
+def test_drift_json_written_beside_the_truth(tmp_path: Path) -> None:
+    cfg = gen.GeneratorConfig(
+        n_leads=1200, seed=3, fault_rate=0.01, chunk_size=500, drift_after=DRIFT_AFTER
+    )
+    gen.generate_to(cfg, tmp_path / "streamed" / "raw")
+    tables = gen.generate(1200, 3, fault_rate=0.01, chunk_size=500, drift_after=DRIFT_AFTER)
+    for name in gen.SCHEMAS:
+        folder = "truth" if name == gen.TRUTH_TABLE else "raw"
+        written = pq.read_table(tmp_path / "streamed" / folder / f"{name}.parquet")
+        assert written.equals(tables[name]), name
+    streamed = json.loads((tmp_path / "streamed" / "truth" / "drift.json").read_text())
+    assert streamed == gen.drift_report(tables)
+    assert streamed["new_source"]["leads"] > 0
+    gen.write(tables, tmp_path / "written" / "raw")
+    assert json.loads((tmp_path / "written" / "truth" / "drift.json").read_text()) == streamed
+    # a later run without drift does not leave the old report behind
+    gen.write(gen.generate(300, 3), tmp_path / "written" / "raw")
+    written = json.loads((tmp_path / "written" / "truth" / "drift.json").read_text())
+    assert written == {"drift_after": None, "kinds": []}
+
+
+def test_drift_kinds_are_validated_and_canonical() -> None:
+    cfg = gen.GeneratorConfig(
+        10, 1, drift_after=DRIFT_AFTER, drift_kinds=("conversion_shift", "new_source", "new_source")
+    )
+    assert cfg.drift_kinds == ("new_source", "conversion_shift")
+    with pytest.raises(ValueError, match=r"unknown drift kind 'tiktok'.*new_source"):
+        gen.GeneratorConfig(10, 1, drift_after=DRIFT_AFTER, drift_kinds=("tiktok",))
+    with pytest.raises(ValueError, match="drift_kinds is empty"):
+        gen.GeneratorConfig(10, 1, drift_after=DRIFT_AFTER, drift_kinds=())
+    with pytest.raises(ValueError, match=r"2027-01-01 is outside the data period 2025-04-01"):
+        gen.GeneratorConfig(10, 1, drift_after=date(2027, 1, 1))
+    with pytest.raises(ValueError, match="outside the data period"):
+        gen.GeneratorConfig(10, 1, drift_after=date(2025, 4, 1))  # nothing before it
+
+
+def _run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "leadscore.generate", "--leads", "400", "--seed", "1"]
+    return subprocess.run(
+        [*cmd, "--out", str(tmp_path / "raw"), *args], cwd=REPO, capture_output=True, text=True
+    )
+
+
+def test_cli_drift(tmp_path: Path) -> None:
+    result = _run_cli(
+        tmp_path, "--drift-after", "2026-07-01", "--drift-kinds", "new_source, conversion_shift"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "drift from 2026-07-01: new_source, conversion_shift" in result.stdout
+    report = json.loads((tmp_path / "truth" / "drift.json").read_text())
+    assert report["kinds"] == ["new_source", "conversion_shift"]
+    assert "engagement_shift" not in report
+    sources = pq.read_table(tmp_path / "raw" / "leads.parquet").column("lead_source")
+    assert report["new_source"]["leads"] == sources.to_pylist().count("tiktok_ads") > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--drift-after", "2026-13-01"], "'2026-13-01' is not a date; write it as YYYY-MM-DD"),
+        (["--drift-after", "2027-01-01"], "choose a date after 2025-04-01 and on or before"),
+        (
+            ["--drift-after", "2026-07-01", "--drift-kinds", "new_source,tiktok"],
+            "unknown drift kind 'tiktok'; choose from new_source, engagement_shift",
+        ),
+        (["--drift-kinds", "new_source"], "--drift-kinds needs --drift-after YYYY-MM-DD"),
+    ],
+)
+def test_cli_rejects_bad_drift_arguments(tmp_path: Path, args: list[str], expected: str) -> None:
+    result = _run_cli(tmp_path, *args)
+    assert result.returncode == 2
+    assert expected in result.stderr, result.stderr
+    assert not (tmp_path / "raw").exists()
