@@ -92,11 +92,18 @@ class RegistryPolicy:
     pinned_model_version: str | None = None
     champion_tolerance: float = 0.005
     gate_metric: str = "roc_auc"
+    retrain_on_recommendation: bool = True
+    min_days_between_retrains: int = 7
 
     def __post_init__(self) -> None:
         if self.retrain_every_days < 1:
             raise ValueError(
                 f"var retrain_every_days is {self.retrain_every_days}; use a whole number >= 1"
+            )
+        if self.min_days_between_retrains < 0:
+            raise ValueError(
+                f"var min_days_between_retrains is {self.min_days_between_retrains}; use a "
+                "whole number >= 0, e.g. 7"
             )
         if not 0 <= self.champion_tolerance < 1:
             raise ValueError(
@@ -119,6 +126,8 @@ class RegistryPolicy:
             pinned_model_version=pinned,
             champion_tolerance=_as_float(mapping, "champion_tolerance", 0.005),
             gate_metric=str(mapping.get("champion_gate_metric") or "roc_auc"),
+            retrain_on_recommendation=_as_bool(mapping, "retrain_on_recommendation", True),
+            min_days_between_retrains=_as_int(mapping, "min_days_between_retrains", 7),
         )
 
 
@@ -165,9 +174,19 @@ def champion_of(rows: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
 
 
 def retrain_reasons(
-    rows: Sequence[Mapping[str, Any]], as_of: datetime, policy: RegistryPolicy
+    rows: Sequence[Mapping[str, Any]],
+    as_of: datetime,
+    policy: RegistryPolicy,
+    recommendation: Mapping[str, Any] | None = None,
 ) -> list[str]:
-    """Why this run should train a new model; empty means reuse the champion."""
+    """Why this run should train a new model; empty means reuse the champion.
+
+    recommendation: the latest row of retrain_recommendation from an earlier run (as_of,
+    champion_version, should_retrain, reasons). It counts when it is about the current
+    champion, was made at or after the champion's data date, and the newest version of any
+    status (a rejected challenger too) is at least min_days_between_retrains old: drift that
+    a retrain cannot remove (the newest weeks are never labelled yet) must not train a new
+    challenger every day."""
     if policy.pinned_model_version:
         return []
     reasons = []
@@ -181,6 +200,19 @@ def retrain_reasons(
         reasons.append(
             f"champion {champion['model_version']} is {age} days old "
             f"(retrain_every_days = {policy.retrain_every_days})"
+        )
+    elif (
+        policy.retrain_on_recommendation
+        and recommendation is not None
+        and recommendation["should_retrain"]
+        and recommendation["champion_version"] == champion["model_version"]
+        and recommendation["as_of"] >= champion["data_as_of"]
+        and as_of - max(r["data_as_of"] for r in rows)
+        >= timedelta(days=policy.min_days_between_retrains)
+    ):
+        reasons.append(
+            f"retrain_recommendation of {recommendation['as_of']:%Y-%m-%d}: "
+            f"{recommendation['reasons']}"
         )
     return reasons
 
@@ -202,6 +234,7 @@ def update_registry(
     policy: RegistryPolicy,
     now: datetime,
     log: Any = print,
+    recommendation: Mapping[str, Any] | None = None,
 ) -> pa.Table:
     """Apply the pin, the retrain policy and (when training) the champion gate; return the
     changed rows in REGISTRY_SCHEMA.
@@ -212,7 +245,7 @@ def update_registry(
     rows = [] if existing is None else existing.to_pylist()
     if policy.pinned_model_version:
         return _table(apply_pin(rows, policy.pinned_model_version, now, log))
-    reasons = retrain_reasons(rows, as_of, policy)
+    reasons = retrain_reasons(rows, as_of, policy, recommendation)
     if not reasons:
         champion = champion_of(rows)
         log(f"model_registry: reusing champion {champion['model_version']}; no retrain needed")
@@ -263,7 +296,7 @@ def update_registry(
             status_reason=(
                 f"test {policy.gate_metric} {_fmt(new_value)} < champion "
                 f"{champion['model_version']} {_fmt(old_value)} on the same rows "
-                f"- tolerance {policy.champion_tolerance}"
+                f"- tolerance {policy.champion_tolerance}; {new['status_reason']}"
             ),
         )
     return _table(changed)
@@ -284,7 +317,7 @@ def apply_pin(
     for version, row in by_version.items():
         if version == pinned and not row["is_champion"]:
             new = dict(row)
-            _promote(new, "pinned by var pinned_model_version (rollback)", now)
+            _promote(new, "pinned by var pinned_model_version (rollback)", now, keep_previous=False)
             changed.append(new)
         elif version != pinned and row["is_champion"]:
             changed.append(_retire(row, f"pinned_model_version is {pinned}", now))
@@ -310,7 +343,11 @@ def _gate_values(
     return new_value, value
 
 
-def _promote(row: dict[str, Any], reason: str, now: datetime) -> None:
+def _promote(row: dict[str, Any], reason: str, now: datetime, keep_previous: bool = True) -> None:
+    """Make ``row`` the champion; the new reason goes first and (keep_previous) why it was
+    trained stays after it."""
+    if keep_previous and row.get("status_reason"):
+        reason = f"{reason}; {row['status_reason']}"
     row.update(status="champion", status_reason=reason, is_champion=True, status_changed_at=now)
 
 

@@ -19,6 +19,12 @@ def model(dbt, session):
     score_changes = dbt.ref("score_changes")
     model_comparison = dbt.ref("model_comparison")
     scoring_runs = dbt.ref("scoring_runs")
+    score_distribution = dbt.ref("score_distribution")
+    model_performance = dbt.ref("model_performance")
+    data_quality = dbt.ref("data_quality")
+    data_quality_scores = dbt.ref("data_quality_scores")
+    retrain_recommendation = dbt.ref("retrain_recommendation")
+    feature_drift = dbt.ref("feature_drift")
     as_of_resolved = dbt.ref("int_as_of_resolved")
     as_of = as_of_resolved.to_arrow_table().column("as_of")[0].as_py()
 
@@ -30,6 +36,12 @@ def model(dbt, session):
         "score_changes": score_changes,
         "model_comparison": model_comparison,
         "scoring_runs": scoring_runs,
+        "score_distribution": score_distribution,
+        "model_performance": model_performance,
+        "data_quality": data_quality,
+        "data_quality_scores": data_quality_scores,
+        "retrain_recommendation": retrain_recommendation,
+        "feature_drift": feature_drift,
     }
     specs = [
         ExportSpec(name, partition_by="as_of" if name == "lead_score_history" else None)

@@ -28,6 +28,24 @@ def model(dbt, session):
 
     config = TrainingConfig.from_vars(settings)
 
+    # the latest retrain recommendation of an earlier run, read directly (a ref would be a
+    # cycle: monitoring reads the scores this registry's champion produces)
+    recommendation = None
+    found = session.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = ? and table_name = 'retrain_recommendation'",
+        [dbt.this.schema],
+    ).fetchall()
+    if found[0][0]:
+        latest = session.execute(
+            f'select * from "{dbt.this.schema}".retrain_recommendation where as_of <= ? '
+            "order by as_of desc, recommended_at desc limit 1",
+            [as_of],
+        ).fetchall()
+        if latest:
+            columns = [d[0] for d in session.description]
+            recommendation = dict(zip(columns, latest[0], strict=True))
+
     def load_labelled():
         # each split capped at max_rows_per_split by a deterministic hash sample and joined
         # to its rule score in DuckDB, before anything reaches Python memory
@@ -56,4 +74,5 @@ def model(dbt, session):
         config,
         RegistryPolicy.from_vars(settings),
         now=datetime.now(UTC).replace(tzinfo=None),
+        recommendation=recommendation,
     )
