@@ -10,7 +10,10 @@ STAMP := $(VENV)/.installed
 DEMO_LEADS ?= 20000
 DEMO_SEED ?= 42
 DEMO_FAULTS ?= 0.002
-DEMO_BACKFILL_WEEKS ?= 6
+# drift injected from this date on (empty: none), so the monitoring marts have something to find
+DEMO_DRIFT ?= 2026-06-01
+DEMO_BACKFILL_WEEKS ?= 3
+DEMO_BACKFILL_MATURED ?= 2
 RAW_DIR ?= data/raw
 
 export DBT_PROFILES_DIR := $(CURDIR)
@@ -36,16 +39,18 @@ data: $(STAMP)
 		echo "demo data already in $(LEADSCORE_RAW_DIR) (delete it to regenerate)"; \
 	else \
 		$(BIN)/python -m leadscore.generate --leads $(DEMO_LEADS) --seed $(DEMO_SEED) \
-			--faults $(DEMO_FAULTS) --out $(LEADSCORE_RAW_DIR); \
+			--faults $(DEMO_FAULTS) --out $(LEADSCORE_RAW_DIR) \
+			$(if $(DEMO_DRIFT),--drift-after $(DEMO_DRIFT)); \
 	fi
 
 build: $(STAMP)
 	$(BIN)/dbt build
 
-# Weekly scoring runs before the latest data, oldest first (dates already scored are skipped),
-# so the score history and score_changes hold a few weeks of a living system.
+# Scoring runs before the latest data, oldest first (dates already scored are skipped): two
+# whose conversion window has matured (model_performance), then weekly ones (score_changes).
 backfill: $(STAMP)
-	$(BIN)/python -m leadscore.backfill --weeks $(DEMO_BACKFILL_WEEKS)
+	$(BIN)/python -m leadscore.backfill --weeks $(DEMO_BACKFILL_WEEKS) \
+		--matured-runs $(DEMO_BACKFILL_MATURED)
 
 demo: data
 	$(MAKE) backfill

@@ -1,13 +1,16 @@
-"""Backfill scoring runs at weekly as_of dates, oldest first, as a daily schedule would have.
+"""Backfill scoring runs at past as_of dates, oldest first, as a schedule would have.
 
-    python -m leadscore.backfill --weeks 8
+    python -m leadscore.backfill --weeks 3 --matured-runs 2
 
 Runs ``dbt seed`` and the models up to ``int_as_of_resolved`` to learn the default as_of (the
-midnight after the latest event), then ``dbt run --vars '{as_of: D}'`` for D = default - 7 x k,
-k = weeks .. 1, skipping dates already in ``scoring_runs``. Each run trains only when the
-retrain policy says so (the registry counts the champion's age in data time), appends
-``lead_score_history`` and writes the exports. Finish with ``dbt build`` at the default as_of
-(``make demo`` does), which also runs every test.
+midnight after the latest event), then ``dbt run --vars '{as_of: D}'`` for each date D,
+skipping dates already in ``scoring_runs``: ``--matured-runs`` dates spaced
+``--matured-gap-days`` apart whose conversion window (``--window-days``, keep it equal to the
+var conversion_window_days) has passed by the default as_of — so model_performance has
+matured cohorts to judge — then ``--weeks`` weekly dates just before the default as_of.
+Each run trains only when the retrain policy says so (the registry counts the champion's age
+in data time), appends ``lead_score_history`` and writes the exports. Finish with
+``dbt build`` at the default as_of (``make demo`` does), which also runs every test.
 
 Oldest first matters: a model trained on later data is never used for an earlier as_of
 (``leadscore.scoring.scoring_model_of``), so a backfill into a database that already holds a
@@ -46,9 +49,23 @@ def _read(db: Path, sql: str) -> list[tuple]:
         con.close()
 
 
-def backfill_dates(default_as_of: datetime, weeks: int) -> list[datetime]:
-    """The weekly as_of dates before the default one, oldest first."""
-    return [default_as_of - timedelta(days=7 * k) for k in range(weeks, 0, -1)]
+def backfill_dates(
+    default_as_of: datetime,
+    weeks: int,
+    matured_runs: int = 0,
+    matured_gap_days: int = 56,
+    window_days: int = 90,
+) -> list[datetime]:
+    """The as_of dates before the default one, oldest first, without repeats: matured_runs
+    dates (the latest window_days before the default, the others matured_gap_days apart),
+    then the weekly ones."""
+    latest_matured = default_as_of - timedelta(days=window_days)
+    matured = [
+        latest_matured - timedelta(days=matured_gap_days * k)
+        for k in range(matured_runs - 1, -1, -1)
+    ]
+    weekly = [default_as_of - timedelta(days=7 * k) for k in range(weeks, 0, -1)]
+    return sorted(set(matured) | set(weekly))
 
 
 def _scored(db: Path) -> set[datetime]:
@@ -60,16 +77,30 @@ def _scored(db: Path) -> set[datetime]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--weeks", type=int, default=8, help="weekly runs before the default")
+    parser.add_argument("--weeks", type=int, default=3, help="weekly runs before the default")
+    parser.add_argument(
+        "--matured-runs", type=int, default=2, help="runs whose conversion window has passed"
+    )
+    parser.add_argument("--matured-gap-days", type=int, default=56, help="days between them")
+    parser.add_argument(
+        "--window-days", type=int, default=90, help="the var conversion_window_days"
+    )
     args = parser.parse_args(argv)
-    if args.weeks < 0:
-        parser.error(f"--weeks must be >= 0, got {args.weeks}")
+    for name in ("weeks", "matured_runs"):
+        if getattr(args, name) < 0:
+            parser.error(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
+    for name in ("matured_gap_days", "window_days"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     db = Path(os.environ.get("LEADSCORE_DB", "leadscore.duckdb"))
     _dbt(["seed", "--quiet"])
     _dbt(["run", "--quiet", "--select", "+int_as_of_resolved"])
     default_as_of = _read(db, "select as_of from int_as_of_resolved")[0][0]
     done = _scored(db)
-    for as_of in backfill_dates(default_as_of, args.weeks):
+    dates = backfill_dates(
+        default_as_of, args.weeks, args.matured_runs, args.matured_gap_days, args.window_days
+    )
+    for as_of in dates:
         if as_of in done:
             print(f"as_of {as_of:%Y-%m-%d}: already scored, skipped")
             continue
