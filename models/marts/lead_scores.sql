@@ -52,6 +52,12 @@ actions as (
 
 ),
 
+segments as (
+
+    select * from {{ ref('lead_segments') }}
+
+),
+
 valued as (
 
     select
@@ -130,7 +136,9 @@ final as (
         tiered.expected_value,
         tiered.rule_score,
         tiered.rule_grade,
-        cast(null as {{ dbt.type_string() }}) as segment,
+        segments.rfm_segment as segment,
+        segments.cluster_id,
+        segments.cluster_name,
         actions.recommended_action,
         tiered.top_reasons,
         tiered.top_reasons_text,
@@ -150,6 +158,7 @@ final as (
     from tiered
     left join actions
         on tiered.tier = actions.tier and tiered.rule_grade = actions.rule_grade
+    left join segments on tiered.lead_id = segments.lead_id
 
 )
 

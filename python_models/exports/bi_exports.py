@@ -25,6 +25,8 @@ def model(dbt, session):
     data_quality_scores = dbt.ref("data_quality_scores")
     retrain_recommendation = dbt.ref("retrain_recommendation")
     feature_drift = dbt.ref("feature_drift")
+    lead_segments = dbt.ref("lead_segments")
+    segment_profiles = dbt.ref("segment_profiles")
     as_of_resolved = dbt.ref("int_as_of_resolved")
     as_of = as_of_resolved.to_arrow_table().column("as_of")[0].as_py()
 
@@ -42,6 +44,8 @@ def model(dbt, session):
         "data_quality_scores": data_quality_scores,
         "retrain_recommendation": retrain_recommendation,
         "feature_drift": feature_drift,
+        "lead_segments": lead_segments,
+        "segment_profiles": segment_profiles,
     }
     specs = [
         ExportSpec(name, partition_by="as_of" if name == "lead_score_history" else None)
