@@ -66,6 +66,7 @@ import xgboost as xgb
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import precision_recall_curve, roc_curve
 from threadpoolctl import threadpool_limits
 
 from leadscore import metrics as m
@@ -100,6 +101,7 @@ XGB_GRID: dict[str, tuple[float | int, ...]] = {
 XGB_FALLBACK_ROUNDS = 100
 XGB_MAX_BIN = 256
 REPORT_METRICS: tuple[str, ...] = ("roc_auc", "pr_auc", "log_loss", "brier", "ece")
+CURVE_MAX_POINTS = 101
 
 
 class InsufficientTrainingData(Exception):
@@ -696,7 +698,8 @@ class TrainingReport:
 
     candidates: one dict per ML candidate and baseline — name, model_type, params,
     class_weighting, calibration, threshold, valid_selection_score, metrics (test overall),
-    metrics_valid, metrics_by_lead_source (test), train_seconds, search_seconds, search
+    metrics_valid, metrics_by_lead_source (test), curves (test ROC and precision-recall
+    points of the ranking score, :func:`curve_points`), train_seconds, search_seconds, search
     (every tried setting with its CV score and time). chosen: the name of the ML candidate
     with the best valid score; artifact: its ModelArtifact; artifacts: every ML candidate's.
     """
@@ -770,6 +773,27 @@ def _evaluate_all(
         {} if groups is None else m.evaluate_by_group(y, prob, groups, threshold, k, bins, score)
     )
     return overall, by_group
+
+
+def curve_points(
+    y: np.ndarray, score: np.ndarray, max_points: int = CURVE_MAX_POINTS
+) -> dict[str, dict[str, list[float]]]:
+    """ROC (x: false positive rate, y: true positive rate) and precision-recall (x: recall,
+    y: precision) curves of a ranking score, for charts: at most ``max_points`` points each,
+    spread evenly along the curve with both ends kept, rounded to 4 decimals. The PR curve
+    runs from the highest score to the lowest (sklearn's artificial end point at recall 0
+    is dropped). ``y`` must hold both classes."""
+    fpr, tpr, _ = roc_curve(y, score)
+    precision, recall, _ = precision_recall_curve(y, score)
+    return {
+        "roc": _thinned(fpr, tpr, max_points),
+        "pr": _thinned(recall[-2::-1], precision[-2::-1], max_points),
+    }
+
+
+def _thinned(x: np.ndarray, y: np.ndarray, max_points: int) -> dict[str, list[float]]:
+    keep = np.unique(np.linspace(0, x.size - 1, min(max_points, x.size)).round().astype(int))
+    return {"x": [round(float(v), 4) for v in x[keep]], "y": [round(float(v), 4) for v in y[keep]]}
 
 
 def _check_baselines(
@@ -901,6 +925,7 @@ def _train_candidates(
                 "metrics": metrics,
                 "metrics_valid": metrics_valid,
                 "metrics_by_lead_source": by_group,
+                "curves": curve_points(ys["test"], pred_test.margin),
                 "train_seconds": round(fit_seconds, 3),
                 "search_seconds": round(cand.seconds, 3),
                 "search": [t.to_dict(config.selection_metric) for t in cand.trials],
@@ -973,6 +998,7 @@ def _baseline_candidate(
         "metrics": metrics,
         "metrics_valid": metrics_valid,
         "metrics_by_lead_source": by_group,
+        "curves": curve_points(ys["test"], test_scores),
         "train_seconds": None,
         "search_seconds": None,
         "search": [],

@@ -334,3 +334,28 @@ def test_on_a_small_generated_build_models_beat_rules_and_approach_the_oracle(sm
         # 3000 leads leave ~0.05 AUC to the oracle (0.02 at 20000 leads): sample size
         assert auc > oracle_auc - 0.08, (name, auc, oracle_auc)
     assert rep.total_seconds < 60
+
+
+def test_every_candidate_reports_thinned_roc_and_pr_curves_of_its_test_ranking(report, splits):
+    y_test = splits[2].column("is_converted").to_numpy(zero_copy_only=False).astype(float)
+    visits = splits[2].column("n_visits_30d").to_numpy()
+    n_visit_values = np.unique(visits).size
+    for cand in report.candidates:
+        roc, pr = cand["curves"]["roc"], cand["curves"]["pr"]
+        for curve in (roc, pr):
+            assert 2 <= len(curve["x"]) == len(curve["y"]) <= 101, cand["name"]
+            assert np.all(np.diff(curve["x"]) >= 0), cand["name"]  # x runs one way
+        assert (roc["x"][0], roc["y"][0], roc["x"][-1], roc["y"][-1]) == (0, 0, 1, 1)
+        # the thinned curve keeps the area: trapezoids ≈ the reported ROC-AUC
+        assert np.trapezoid(roc["y"], roc["x"]) == pytest.approx(
+            cand["metrics"]["roc_auc"], abs=0.01
+        )
+        assert pr["x"][-1] == 1 and pr["y"][-1] == pytest.approx(y_test.mean(), abs=1e-4)
+    # a score with few distinct values keeps every vertex (one per value, plus the origin);
+    # its PR curve starts at the rows with the highest score, not at sklearn's (0, 1)
+    rule = report.candidate("visits_rule")["curves"]
+    assert len(rule["roc"]["x"]) <= n_visit_values + 1
+    top = visits == visits.max()
+    assert rule["pr"]["x"][0] == round(y_test[top].sum() / y_test.sum(), 4)
+    assert rule["pr"]["y"][0] == round(y_test[top].mean(), 4)
+    assert json.loads(json.dumps(report.to_dict()))["candidates"][0]["curves"]["pr"]["y"]
