@@ -23,7 +23,7 @@ export LEADSCORE_RAW_DIR ?= $(RAW_DIR)
 export LEADSCORE_DB ?= leadscore.duckdb
 export LEADSCORE_EXPORT_DIR ?= exports
 
-.PHONY: demo test install lint unit e2e data backfill build clean
+.PHONY: demo test install lint unit e2e data backfill build report clean
 
 install: $(STAMP)
 
@@ -52,9 +52,14 @@ backfill: $(STAMP)
 	$(BIN)/python -m leadscore.backfill --weeks $(DEMO_BACKFILL_WEEKS) \
 		--matured-runs $(DEMO_BACKFILL_MATURED)
 
+# The HTML report, from the Parquet exports only (runs while dbt holds the database).
+report: $(STAMP)
+	$(BIN)/python -m leadscore.report --exports $(LEADSCORE_EXPORT_DIR)
+
 demo: data
 	$(MAKE) backfill
 	$(MAKE) build
+	$(MAKE) report
 	$(BIN)/python -m leadscore.summary
 
 lint: $(STAMP)

@@ -109,6 +109,9 @@ def render(db_path: Path, export_dir: Path) -> str:
             lines += [f"    {t:<20} {reason:<24} {n:>8,}" for t, reason, n in rejected]
     if "scoring_runs" in counts and "lead_scores" in counts:
         lines += scoring_overview(db_path)
+    report = export_dir / "report.html"
+    if report.is_file():
+        lines += ["", f"Report: {report.resolve()} (open it in a browser)"]
     if export_dir.is_dir():
         files = sorted(str(p.relative_to(export_dir)) for p in export_dir.rglob("*") if p.is_file())
         shown = ", ".join(files[:5]) + (f", ... ({len(files)} files)" if len(files) > 5 else "")

@@ -27,6 +27,8 @@ def model(dbt, session):
     feature_drift = dbt.ref("feature_drift")
     lead_segments = dbt.ref("lead_segments")
     segment_profiles = dbt.ref("segment_profiles")
+    model_curves = dbt.ref("model_curves")
+    holdout_predictions = dbt.ref("holdout_predictions")
     as_of_resolved = dbt.ref("int_as_of_resolved")
     as_of = as_of_resolved.to_arrow_table().column("as_of")[0].as_py()
 
@@ -46,6 +48,8 @@ def model(dbt, session):
         "feature_drift": feature_drift,
         "lead_segments": lead_segments,
         "segment_profiles": segment_profiles,
+        "model_curves": model_curves,
+        "holdout_predictions": holdout_predictions,
     }
     specs = [
         ExportSpec(name, partition_by="as_of" if name == "lead_score_history" else None)
