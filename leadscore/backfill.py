@@ -85,10 +85,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--window-days", type=int, default=90, help="the var conversion_window_days"
     )
+    parser.add_argument(
+        "--search-budget-seconds",
+        type=float,
+        default=20,
+        help="var search_budget_seconds of the backfill runs (training is the slow part)",
+    )
     args = parser.parse_args(argv)
     for name in ("weeks", "matured_runs"):
         if getattr(args, name) < 0:
             parser.error(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
+    if not args.search_budget_seconds > 0:
+        parser.error(f"--search-budget-seconds must be > 0, got {args.search_budget_seconds}")
     for name in ("matured_gap_days", "window_days"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
@@ -105,7 +113,11 @@ def main(argv: list[str] | None = None) -> None:
             print(f"as_of {as_of:%Y-%m-%d}: already scored, skipped")
             continue
         started = time.perf_counter()
-        _dbt(["run", "--quiet", "--vars", f"{{as_of: '{as_of:%Y-%m-%d %H:%M:%S}'}}"])
+        run_vars = (
+            f"{{as_of: '{as_of:%Y-%m-%d %H:%M:%S}', "
+            f"search_budget_seconds: {args.search_budget_seconds}}}"
+        )
+        _dbt(["run", "--quiet", "--vars", run_vars])
         row = _read(
             db,
             "select model_version, n_leads_scored, n_hot from scoring_runs "
