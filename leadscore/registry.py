@@ -93,7 +93,7 @@ class RegistryPolicy:
     champion_tolerance: float = 0.005
     gate_metric: str = "roc_auc"
     retrain_on_recommendation: bool = True
-    min_days_between_retrains: int = 7
+    min_days_between_retrains: int = 14
 
     def __post_init__(self) -> None:
         if self.retrain_every_days < 1:
@@ -103,7 +103,7 @@ class RegistryPolicy:
         if self.min_days_between_retrains < 0:
             raise ValueError(
                 f"var min_days_between_retrains is {self.min_days_between_retrains}; use a "
-                "whole number >= 0, e.g. 7"
+                "whole number >= 0, e.g. 14"
             )
         if not 0 <= self.champion_tolerance < 1:
             raise ValueError(
@@ -127,7 +127,7 @@ class RegistryPolicy:
             champion_tolerance=_as_float(mapping, "champion_tolerance", 0.005),
             gate_metric=str(mapping.get("champion_gate_metric") or "roc_auc"),
             retrain_on_recommendation=_as_bool(mapping, "retrain_on_recommendation", True),
-            min_days_between_retrains=_as_int(mapping, "min_days_between_retrains", 7),
+            min_days_between_retrains=_as_int(mapping, "min_days_between_retrains", 14),
         )
 
 

@@ -45,7 +45,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "--select",
             "int_as_of_resolved+",
             "--vars",
-            "{search_budget_seconds: 5, as_of: '2026-10-09'}",
+            "{search_budget_seconds: 5, as_of: '2026-10-09', min_days_between_retrains: 7}",
         ],
         out["drifted"].raw_dir,
         work,
