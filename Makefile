@@ -23,7 +23,7 @@ export LEADSCORE_RAW_DIR ?= $(RAW_DIR)
 export LEADSCORE_DB ?= leadscore.duckdb
 export LEADSCORE_EXPORT_DIR ?= exports
 
-.PHONY: demo test install lint unit e2e data backfill build report clean
+.PHONY: demo test install lint unit e2e data backfill build report bench clean
 
 install: $(STAMP)
 
@@ -55,6 +55,12 @@ backfill: $(STAMP)
 # The HTML report, from the Parquet exports only (runs while dbt holds the database).
 report: $(STAMP)
 	$(BIN)/python -m leadscore.report --exports $(LEADSCORE_EXPORT_DIR)
+
+# Benchmarks at 100k and 1M leads (not part of make test; about an hour on 2 cores): writes
+# BENCHMARKS.md, keeping its History. Data and databases go to data/bench/ (git-ignored).
+BENCH_SIZES ?= 100000,1000000
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run --sizes $(BENCH_SIZES)
 
 demo: data
 	$(MAKE) backfill
