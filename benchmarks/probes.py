@@ -33,21 +33,9 @@ from benchmarks.pandas_features import (
     load_staged,
     sample_ids,
 )
+from leadscore.generate import ACTIVITY_TYPES
 
-FLOOR_TYPES = (
-    "page_view",
-    "pricing_page_view",
-    "email_open",
-    "email_click",
-    "form_submit",
-    "content_download",
-    "webinar_attended",
-    "demo_request",
-    "sales_call",
-    "sales_email",
-    "meeting",
-    "other",
-)
+FLOOR_TYPES = (*ACTIVITY_TYPES, "other")  # the contract's types and unknown ones
 
 
 def floor_sql() -> str:
