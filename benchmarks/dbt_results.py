@@ -95,6 +95,18 @@ def span_seconds(nodes: list[NodeTime]) -> float:
     return (max(e for e in ends if e) - min(s for s in starts if s)).total_seconds()
 
 
+def nodes_running_at(nodes: list[NodeTime], at: float | None) -> list[str]:
+    """Names of the nodes running at epoch second ``at`` (e.g. when RSS peaked)."""
+    if at is None:
+        return []
+    running = []
+    for n in nodes:
+        start, end = _parse_time(n.started_at), _parse_time(n.completed_at)
+        if start and end and start.timestamp() <= at <= end.timestamp():
+            running.append(n.name)
+    return running
+
+
 def by_stage(nodes: list[NodeTime]) -> list[dict[str, Any]]:
     """Per stage: number of nodes and the sum of their times, largest first."""
     stages: dict[str, dict[str, Any]] = {}

@@ -135,9 +135,7 @@ def probe_scoring(args: argparse.Namespace) -> dict[str, Any]:
     version, artifact_json = champion[0]
     artifact = ModelArtifact.from_json(artifact_json)
     table = con.sql("select * from lead_features").to_arrow_table()
-    labels = ReasonLabels.from_rows(
-        con.sql("select * from feature_labels").to_arrow_table().to_pylist()
-    )
+    label_rows = con.sql("select * from feature_labels").to_arrow_table().to_pylist()
     n = table.num_rows
     transform = _repeat(lambda: artifact.preprocessor.transform(table), args.repeats, 60)
     matrix = artifact.preprocessor.transform(table).matrix
@@ -168,7 +166,10 @@ def probe_scoring(args: argparse.Namespace) -> dict[str, Any]:
         "predict": _repeat(lambda: artifact.predict(table), args.repeats, 120),
         "explain": _repeat(lambda: artifact.explain(table), 1, 0),
         "score_with_model": _repeat(
-            lambda: score_with_model(table, artifact, version, labels, args.n_reasons),
+            # fresh labels each run: their text cache starts cold, as in lead_predictions
+            lambda: score_with_model(
+                table, artifact, version, ReasonLabels.from_rows(label_rows), args.n_reasons
+            ),
             args.repeats,
             240,
         ),

@@ -256,6 +256,15 @@ def _build_block(title: str, b: dict[str, Any], size: dict[str, Any]) -> list[st
         f"parsing take about {dur(max(wall - b['span_seconds'], 0))}.",
         "",
     ]
+    timeline = b.get("rss_timeline") or []
+    if b.get("rss_peak_at") and timeline:
+        running = b.get("nodes_at_rss_peak") or []
+        lines += [
+            f"RSS peaked {dur(b['rss_peak_at'] - timeline[0][0])} into the run, while "
+            + (", ".join(f"`{n}`" for n in running) if running else "no node")
+            + " ran (RSS sampled every 0.5 s).",
+            "",
+        ]
     stages = [
         [f"`{s['stage']}`", s["nodes"], dur(s["seconds"]), share(s["seconds"], b["node_seconds"])]
         for s in b["stages"]

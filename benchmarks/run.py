@@ -30,6 +30,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,7 +42,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from benchmarks import report
-from benchmarks.dbt_results import load_node_times, summarize
+from benchmarks.dbt_results import load_node_times, nodes_running_at, summarize
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = Path(sys.executable)
@@ -74,12 +75,15 @@ TABLES = ("leads", "activities", "opportunities", "lead_status_changes")
 
 @dataclass
 class Measured:
-    """A finished child process: wall seconds, peak RSS (KiB) and exit code."""
+    """A finished child process: wall seconds, peak RSS (KiB, from the kernel) and exit
+    code, and when its sampled RSS peaked (epoch seconds; sampled every RSS_SAMPLE_SECONDS)."""
 
     wall_seconds: float
     max_rss_kib: int
     returncode: int
     log: Path
+    rss_peak_at: float | None = None
+    rss_timeline: list[tuple[float, int]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -87,22 +91,52 @@ class Measured:
             "max_rss_kib": self.max_rss_kib,
             "returncode": self.returncode,
             "log": str(self.log),
+            "rss_peak_at": self.rss_peak_at,
+            "rss_timeline": self.rss_timeline,
         }
 
     def tail(self, lines: int = 30) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
+RSS_SAMPLE_SECONDS = 0.5
+
+
+def _sample_rss(pid: int, samples: list[tuple[float, int]], stop: threading.Event) -> None:
+    """Append (epoch seconds, VmRSS KiB) of process pid until stop is set or it exits."""
+    path = Path(f"/proc/{pid}/status")
+    while not stop.is_set():
+        try:
+            text = path.read_text()
+        except OSError:
+            return
+        for line in text.splitlines():
+            if line.startswith("VmRSS:"):
+                samples.append((time.time(), int(line.split()[1])))
+                break
+        stop.wait(RSS_SAMPLE_SECONDS)
+
+
 def measure(cmd: list[str], log: Path, env: dict[str, str], cwd: Path) -> Measured:
-    """Run cmd as a child process (output to log); its wall time and its own peak RSS."""
+    """Run cmd as a child process (output to log); its wall time, its own peak RSS (from
+    os.wait4) and its RSS over time (sampled, to tell when the peak happened)."""
     log.parent.mkdir(parents=True, exist_ok=True)
+    samples: list[tuple[float, int]] = []
+    stop = threading.Event()
     with log.open("w") as out:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        sampler = threading.Thread(target=_sample_rss, args=(proc.pid, samples, stop))
+        sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
+        stop.set()
+        sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return Measured(wall, int(usage.ru_maxrss), proc.returncode, log)
+    peak_at = max(samples, key=lambda s: s[1])[0] if samples else None
+    step = max(1, len(samples) // 200)
+    timeline = [(round(t, 1), kib) for t, kib in samples[::step]]
+    return Measured(wall, int(usage.ru_maxrss), proc.returncode, log, peak_at, timeline)
 
 
 class BenchError(RuntimeError):
@@ -172,6 +206,7 @@ class Bench:
             **m.to_dict(),
             "command": " ".join(cmd[1:]),
             "load_before": load,
+            "nodes_at_rss_peak": nodes_running_at(nodes, m.rss_peak_at),
             **summarize(nodes),
         }
 
