@@ -1,6 +1,8 @@
 {#- Scoring features: one row per lead open at as_of (created before it, not converted and
     not disqualified before it), every feature computed from rows strictly before as_of by
-    the same macro that builds training_snapshots. -#}
+    the same macro that builds training_snapshots. One date for every lead, so the activity
+    totals come from one aggregate of the activities before as_of (activity_state) rather
+    than ASOF joins into the running totals the training spine needs. -#}
 with
 
 params as (
@@ -38,9 +40,23 @@ scoring_spine as (
 
 ),
 
+spine_activities as (
+
+    select * from {{ ref('stg_crm__activities') }}
+    where lead_id in (select scoring_spine.lead_id from scoring_spine)
+
+),
+
+activity_state as (
+
+    {{ activity_state_as_of('spine_activities', 'params') }}
+
+),
+
 final as (
 
-    {{ point_in_time_features('scoring_spine', time_alias='as_of') }}
+    {{ point_in_time_features('scoring_spine', time_alias='as_of',
+                              activity_state='activity_state') }}
 
 )
 
