@@ -2,12 +2,21 @@
     activities of each type, engagement days, the decayed engagement weight and the latest
     times — all up to and including that moment. A feature "as of T" is the row just before
     T, found with one ASOF join, and a window [T - w, T) is the difference of two such rows.
-    This is the one scan of the activities; no lead × snapshot × activity join anywhere. -#}
+    This is the one scan of the activities; no lead × snapshot × activity join anywhere.
+    Only the training spine reads it (scoring aggregates the activities before as_of
+    directly), so it holds only the leads of int_snapshot_spine (the training sample). -#}
 with
+
+spine_leads as (
+
+    select distinct lead_id from {{ ref('int_snapshot_spine') }}
+
+),
 
 activities as (
 
     select * from {{ ref('stg_crm__activities') }}
+    where lead_id in (select spine_leads.lead_id from spine_leads)
 
 ),
 
@@ -17,12 +26,12 @@ per_moment as (
         lead_id,
         occurred_at,
         {%- for activity_type in counted_activity_types() %}
-            sum(case when activity_type = '{{ activity_type }}' then 1 else 0 end)
+            count(case when activity_type = '{{ activity_type }}' then 1 end)
                 as n_{{ activity_type }},
         {%- endfor %}
-        sum(case when activity_type = 'other' then 1 else 0 end) as n_other,
-        sum(case when activity_category = 'engagement' then 1 else 0 end) as n_engagement,
-        sum(case when activity_category = 'sales_touch' then 1 else 0 end) as n_sales_touch,
+        count(case when activity_type = 'other' then 1 end) as n_other,
+        count(case when activity_category = 'engagement' then 1 end) as n_engagement,
+        count(case when activity_category = 'sales_touch' then 1 end) as n_sales_touch,
         max(case when activity_category = 'engagement' then 1 else 0 end) as is_engagement
     from activities
     group by lead_id, occurred_at
@@ -57,10 +66,12 @@ final as (
         lead_id,
         occurred_at,
         {%- set totals = counted_activity_types() + ['other', 'engagement', 'sales_touch'] %}
+        {#- integers, not the 128-bit sums DuckDB would keep: a third of the width -#}
         {%- for activity_type in totals %}
-            sum(n_{{ activity_type }}) over lead_history as cum_n_{{ activity_type }},
+            cast(sum(n_{{ activity_type }}) over lead_history as {{ dbt.type_int() }})
+                as cum_n_{{ activity_type }},
         {%- endfor %}
-        sum(starts_active_day) over lead_history as cum_active_days,
+        cast(sum(starts_active_day) over lead_history as {{ dbt.type_int() }}) as cum_active_days,
         sum(
             case
                 when is_engagement = 1

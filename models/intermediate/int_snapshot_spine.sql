@@ -3,8 +3,19 @@
     scoring date is the grid's next point), at most max_snapshots_per_lead per lead (its
     first open ones) and no older than snapshot_history_days; plus one snapshot
     first_snapshot_delay_hours after creation, so fast converters are represented too.
-    Built from lead-level arithmetic: leads × N small numbers, no range join. -#}
+    Built from lead-level arithmetic: leads × N small numbers, no range join.
+    With more than max_training_leads leads created before as_of, only that many take part:
+    the first by a hash of lead_id (deterministic and independent of load order; a new lead
+    may take the place of one with a larger hash). Every model, test
+    metric and monitoring reference downstream reads this sample; scoring never does. -#}
 {% set interval = positive_int_var('snapshot_interval_days') %}
+{% set max_leads = var('max_training_leads') %}
+{% if max_leads is not none and (max_leads is not number or max_leads != max_leads | int
+                                 or max_leads < 1) %}
+    {{ exceptions.raise_compiler_error(
+        "var max_training_leads is '" ~ max_leads ~ "'; use a whole number >= 1 (leads in "
+        ~ "the training sample) or null for every lead") }}
+{% endif %}
 {% set max_per_lead = positive_int_var('max_snapshots_per_lead') %}
 {% set history = positive_int_var('snapshot_history_days') %}
 
@@ -22,6 +33,25 @@ leads as (
         lead_id,
         created_at
     from {{ ref('stg_crm__leads') }}
+
+),
+
+training_leads as (
+
+    select
+        lead_id,
+        created_at
+    from (
+        select
+            leads.lead_id,
+            leads.created_at,
+            row_number() over (order by {{ dbt.hash('leads.lead_id') }}, leads.lead_id)
+                as hash_rank
+        from leads
+        cross join params
+        where leads.created_at < params.as_of
+    ) as ranked
+    where {% if max_leads is none %}true{% else %}hash_rank <= {{ max_leads | int }}{% endif %}
 
 ),
 
@@ -51,9 +81,8 @@ lead_grid as (
         cast(ceil(
             {{ fractional_days('leads.created_at', 'params.as_of') }} / {{ interval }}
         ) as integer) - 1 as k_first
-    from leads
+    from training_leads as leads
     cross join params
-    where leads.created_at < params.as_of
 
 ),
 

@@ -203,3 +203,40 @@ def test_every_feature_column_is_documented(leak_check):
             )
         }
         assert actual == documented, model["name"]
+
+
+def test_training_sample_keeps_features_and_caps_leads(leak_check, tmp_path: Path):
+    """max_training_leads: the spine holds exactly that many leads (the same ones on a
+    rerun, chosen by hash), and their training rows equal the unsampled build's — the
+    sampled running totals must not lose or mix up any lead's activity."""
+    _, full_run, _, _ = leak_check
+    n_all = full_run.scalar("select count(distinct lead_id) from training_snapshots")
+    cap = n_all // 3
+    sampled = run_dbt(
+        [*BUILD, "--vars", f"{{max_training_leads: {cap}}}"], full_run.raw_dir, tmp_path / "s"
+    )
+    assert sampled.returncode == 0, sampled.output[-4000:]
+    leads = {r[0] for r in sampled.query("select distinct lead_id from int_snapshot_spine")}
+    assert 0 < len(leads) <= cap
+    # every spine lead of the sample is a spine lead of the full build (a sample, not new rows)
+    full_leads = {r[0] for r in full_run.query("select distinct lead_id from int_snapshot_spine")}
+    assert leads <= full_leads
+    # the running totals hold only sampled leads
+    accumulated = {
+        r[0] for r in sampled.query("select distinct lead_id from int_activities_accumulated")
+    }
+    assert accumulated <= leads and len(accumulated) > len(leads) // 2
+    for t in [
+        r[0]
+        for r in sampled.query(
+            "select snapshot_at from training_snapshots group by 1 order by count(*) desc limit 3"
+        )
+    ]:
+        small = _features(sampled, "training_snapshots", "snapshot_at", t)
+        full = _features(full_run, "training_snapshots", "snapshot_at", t)
+        assert small and set(small) <= set(full)
+        assert _differences(small, {k: full[k] for k in small}) == []
+    # lead_features (scoring) is not sampled
+    assert sampled.scalar("select count(*) from lead_features") == full_run.scalar(
+        "select count(*) from lead_features"
+    )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
 
@@ -51,6 +52,13 @@ HISTORY_KEY_SQL = (
 TIER_SQL = (
     "select lead_id, as_of, conversion_probability, expected_deal_value, expected_value, "
     "tier, tier_basis, priority_rank, rule_grade, recommended_action from lead_scores"
+)
+
+
+TRAINING_TABLES_SQL = (
+    "select (select count(*) from int_snapshot_spine), (select max(snapshot_at) from "
+    "training_snapshots), (select count(*) from int_activities_accumulated), "
+    "(select count(*) from training_rule_scores), (select count(*) from score_thresholds)"
 )
 
 
@@ -152,10 +160,13 @@ def daily(tmp_path_factory: pytest.TempPathFactory) -> dict:
     _build(["build", "--select", "lead_predictions+", *_vars()], raw, work)
     out["history_rerun"] = first.query(HISTORY_KEY_SQL)
 
-    # 3. next week's run (after the data): no retrain, one more run in the history
+    # 3. next week's run (after the data) as the README schedules it, `--selector daily`: no
+    # retrain, one more run in the history, the training tables left as they were
     next_week = f"as_of: '{NEXT_AS_OF}'"
     runs_before = first.query("select as_of, model_version from scoring_runs")
-    nxt = _build(["build", "--select", "int_as_of_resolved+", *_vars(next_week)], raw, work)
+    out["training_tables_before"] = first.query(TRAINING_TABLES_SQL)
+    nxt = _build(["build", "--selector", "daily", *_vars(next_week)], raw, work)
+    out["training_tables_next"] = nxt.query(TRAINING_TABLES_SQL)
     out["runs_before"] = runs_before
     out["registry_next"] = _dicts(nxt, "select model_version, is_champion from model_registry")
     out["history_next"] = nxt.query(HISTORY_KEY_SQL)
@@ -245,6 +256,10 @@ def test_same_day_rerun_leaves_history_identical(daily):
 
 def test_next_as_of_appends_its_run_without_retraining(daily):
     assert daily["registry_next"] == daily["registry_first"]  # champion is 7 days old
+    # --selector daily left the training path as the first build made it
+    assert daily["training_tables_next"] == daily["training_tables_before"]
+    # (rebuilt at the next as_of, the grid would reach FIRST_AS_OF itself)
+    assert daily["training_tables_before"][0][1] < datetime.fromisoformat(FIRST_AS_OF)
     first, nxt = daily["history_first"], daily["history_next"]
     scores = daily["scores_next"]
     assert len(scores) == daily["n_features_next"] > 0
