@@ -80,7 +80,7 @@ class TrainingConfig:
     early_stopping_rounds: int = 30
     n_jobs: int = 1
     top_n_features: int = 20
-    max_rows_per_split: int = 500_000
+    max_rows_per_split: int = 200_000
 
     def __post_init__(self) -> None:
         for f in fields(self):

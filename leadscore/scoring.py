@@ -18,6 +18,10 @@ Decisions
   lead up, as many with a negative one push it down; ``top_reasons`` lists the ups (largest
   first, "+ …") then the downs ("- …"); ``reason_details`` keeps feature, value and
   contribution of each as JSON so a reader can check them against the model.
+- Exact TreeSHAP costs ~50x a prediction. With more than ``exact_reasons_max_leads`` open
+  leads, XGBoost reasons are exact for that many leads with the highest logit (the ones sales
+  reads) and Saabas approximations (``approx_contribs``, ~10x faster, additive too) for the
+  rest; those leads' ``scoring_notes`` say so. Probabilities are the same either way.
 - A categorical value never seen in train is scored as the model's "unknown" bucket; the lead's
   ``scoring_notes`` names the column and value.
 - Rule fallback: the probability is a Platt calibration of the rule score on the labelled
@@ -193,6 +197,24 @@ def _unknown_notes(
     return ["; ".join(n_) if n_ else None for n_ in notes]
 
 
+def parse_exact_reasons_max_leads(value: Any) -> int | None:
+    """Var exact_reasons_max_leads as dbt renders it: a whole number >= 0, or null (every
+    lead gets exact reasons)."""
+    if value is None or str(value).strip() in ("", "none", "None", "null"):
+        return None
+    text = str(value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        number = -1.0
+    if number < 0 or number != int(number):
+        raise ValueError(
+            f"var exact_reasons_max_leads is {value!r}; use a whole number >= 0 (leads that "
+            "get exact TreeSHAP reasons, the highest scores first) or null for every lead"
+        )
+    return int(number)
+
+
 def score_with_model(
     features: pa.Table,
     artifact: ModelArtifact,
@@ -200,19 +222,57 @@ def score_with_model(
     labels: ReasonLabels,
     n_reasons: int = 3,
     note: str | None = None,
+    exact_reasons_max_leads: int | None = None,
 ) -> pa.Table:
     """Score every row of ``features`` (lead_features: lead_id, as_of and the feature columns)
     with ``artifact``: calibrated probability, logit, reasons and notes (PREDICTION_SCHEMA);
-    ``note`` (why this model) is added to every lead's notes."""
-    parts = [
-        _score_batch(
-            features.slice(start, BATCH_ROWS), artifact, model_version, labels, n_reasons, note
-        )
-        for start in range(0, features.num_rows, BATCH_ROWS)
-    ]
+    ``note`` (why this model) is added to every lead's notes. ``exact_reasons_max_leads``:
+    exact TreeSHAP reasons for at most this many rows (the highest logits), approximate ones
+    for the rest (XGBoost only; None = exact for all). Rows keep their input order."""
+    n = features.num_rows
+    approximate = np.zeros(n, dtype=bool)
+    if (
+        exact_reasons_max_leads is not None
+        and artifact.model_type == "xgboost"
+        and n > exact_reasons_max_leads
+    ):
+        margin = artifact.raw_margin(features)
+        # stable: equal logits keep input order, so the cut is deterministic
+        ranked = np.argsort(-margin, kind="stable")
+        approximate[ranked[exact_reasons_max_leads:]] = True
+    approx_note = (
+        f"reasons approximated (Saabas): only the {exact_reasons_max_leads or 0:,} leads with "
+        "the highest score get exact TreeSHAP reasons (var exact_reasons_max_leads)"
+    )
+    parts, order = [], []
+    for flag in (False, True):
+        rows = np.flatnonzero(approximate == flag)
+        if rows.size == 0:
+            continue
+        subset = features.take(pa.array(rows))
+        batch_note = "; ".join(x for x in (note, approx_note if flag else None) if x) or None
+        for start in range(0, rows.size, BATCH_ROWS):
+            parts.append(
+                _score_batch(
+                    subset.slice(start, BATCH_ROWS),
+                    artifact,
+                    model_version,
+                    labels,
+                    n_reasons,
+                    batch_note,
+                    approximate=flag,
+                )
+            )
+        order.append(rows)
     if not parts:
         return PREDICTION_SCHEMA.empty_table()
-    return pa.concat_tables(parts)
+    out = pa.concat_tables(parts)
+    if len(order) == 1:
+        return out
+    # back to the input order
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[np.concatenate(order)] = np.arange(n)
+    return out.take(pa.array(inverse))
 
 
 def _score_batch(
@@ -222,8 +282,9 @@ def _score_batch(
     labels: ReasonLabels,
     n_reasons: int,
     note: str | None,
+    approximate: bool = False,
 ) -> pa.Table:
-    explained = artifact.explain(batch)
+    explained = artifact.explain(batch, approximate)
     grouped, groups = group_contributions(explained.contributions, explained.sources)
     up_idx, down_idx = top_indices(grouped, n_reasons)
     needed = set(groups) | set(explained.unknown)

@@ -279,8 +279,9 @@ class ModelArtifact:
         if self.model_type == "logistic_regression":
             coef = np.asarray(self.model["coef"], dtype=np.float64)
             return x @ coef + float(self.model["intercept"])
-        dm = xgb.DMatrix(x, missing=np.nan, nthread=int(self.params.get("n_jobs", 2)))
-        return self.booster().predict(dm, output_margin=True).astype(np.float64)
+        # inplace_predict: no DMatrix copy of the matrix (the same trees, the same margins)
+        margin = self.booster().inplace_predict(x, predict_type="margin", missing=np.nan)
+        return np.asarray(margin, dtype=np.float64)
 
     def predict(self, table: pa.Table) -> Prediction:
         """Probabilities, margins and unknown-category counts for every row of ``table``."""
@@ -296,13 +297,21 @@ class ModelArtifact:
         """Uncalibrated model output on the logit scale."""
         return self._margin_from_matrix(self.preprocessor.transform(table).matrix)
 
-    def contributions(self, table: pa.Table) -> tuple[np.ndarray, list[str]]:
+    def contributions(
+        self, table: pa.Table, approximate: bool = False
+    ) -> tuple[np.ndarray, list[str]]:
         """Per-row additive contributions to the raw margin: [n, n_features + 1], the last
         column being the bias/intercept; each row sums to :meth:`raw_margin`. XGBoost:
-        TreeSHAP (``pred_contribs``); LR: coef x transformed value."""
-        return self._contributions_from_matrix(self.preprocessor.transform(table).matrix)
+        TreeSHAP (``pred_contribs``), or with ``approximate`` Saabas' path attribution
+        (``approx_contribs``: about 10x faster, also additive, but it credits features by
+        where they sit in the trees); LR: coef x transformed value (exact either way)."""
+        return self._contributions_from_matrix(
+            self.preprocessor.transform(table).matrix, approximate
+        )
 
-    def _contributions_from_matrix(self, x: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    def _contributions_from_matrix(
+        self, x: np.ndarray, approximate: bool = False
+    ) -> tuple[np.ndarray, list[str]]:
         names = self.feature_names
         if self.model_type == "logistic_regression":
             coef = np.asarray(self.model["coef"], dtype=np.float64)
@@ -311,13 +320,15 @@ class ModelArtifact:
             contrib[:, -1] = float(self.model["intercept"])
             return contrib, [*names, "(intercept)"]
         dm = xgb.DMatrix(x, missing=np.nan, nthread=int(self.params.get("n_jobs", 2)))
-        contrib = self.booster().predict(dm, pred_contribs=True).astype(np.float64)
+        contrib = self.booster().predict(dm, pred_contribs=True, approx_contribs=approximate)
+        contrib = contrib.astype(np.float64)
         return contrib, [*names, "(bias)"]
 
-    def explain(self, table: pa.Table) -> Explanation:
-        """Prediction and contributions of every row from one transformation of ``table``."""
+    def explain(self, table: pa.Table, approximate: bool = False) -> Explanation:
+        """Prediction and contributions of every row from one transformation of ``table``
+        (``approximate``: see :meth:`contributions`)."""
         t = self.preprocessor.transform(table)
-        contrib, names = self._contributions_from_matrix(t.matrix)
+        contrib, names = self._contributions_from_matrix(t.matrix, approximate)
         margin = self._margin_from_matrix(t.matrix)
         unknown = {
             col: t.matrix[:, j] == 1 for col, j in self.preprocessor.unknown_positions().items()

@@ -6,6 +6,7 @@ leadscore.scoring holds the logic; lead_scores adds tiers and actions in SQL."""
 from leadscore.reasons import ReasonLabels
 from leadscore.scoring import (
     labelled_with_rule_scores,
+    parse_exact_reasons_max_leads,
     rule_calibration,
     score_with_model,
     score_with_rules,
@@ -17,6 +18,7 @@ from leadscore.training import ModelArtifact
 def model(dbt, session):
     dbt.config(materialized="table")
     n_reasons = int(dbt.config.get("n_reasons"))
+    exact_max = parse_exact_reasons_max_leads(dbt.config.get("exact_reasons_max_leads"))
     params = dbt.ref("int_as_of_resolved")
     features = dbt.ref("lead_features")
     registry = dbt.ref("model_registry")
@@ -33,7 +35,13 @@ def model(dbt, session):
         artifact = ModelArtifact.from_json(chosen["artifact_json"])
         labels = ReasonLabels.from_rows(labels_seed.to_arrow_table().to_pylist())
         return score_with_model(
-            features.to_arrow_table(), artifact, chosen["model_version"], labels, n_reasons, note
+            features.to_arrow_table(),
+            artifact,
+            chosen["model_version"],
+            labels,
+            n_reasons,
+            note,
+            exact_reasons_max_leads=exact_max,
         )
 
     if note is None:

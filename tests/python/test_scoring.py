@@ -18,6 +18,7 @@ from leadscore.scoring import (
     fit_rule_calibration,
     group_contributions,
     holdout_probabilities,
+    parse_exact_reasons_max_leads,
     score_with_model,
     score_with_rules,
     scoring_model_of,
@@ -120,6 +121,53 @@ def test_batches_give_the_same_result_as_one_pass(artifacts, monkeypatch):
     assert batched.drop_columns(numeric).equals(whole.drop_columns(numeric))
     empty = score_with_model(table.slice(0, 0), artifacts["logistic_regression"], "v", LABELS)
     assert empty.num_rows == 0 and empty.schema == PREDICTION_SCHEMA
+
+
+def test_exact_reasons_for_the_top_leads_and_approximate_ones_for_the_rest(artifacts, monkeypatch):
+    """exact_reasons_max_leads: the k highest logits keep exactly the all-exact reasons, the
+    others get Saabas reasons (additive too: they sum to the same logit) and a note; the
+    probabilities and the row order do not change."""
+    monkeypatch.setattr(scoring, "BATCH_ROWS", 37)
+    art = artifacts["xgboost"]
+    table = leads(200, 12)
+    exact = score_with_model(table, art, "v", LABELS)
+    mixed = score_with_model(table, art, "v", LABELS, exact_reasons_max_leads=50)
+    assert mixed.column("lead_id").equals(exact.column("lead_id"))
+    np.testing.assert_array_equal(mixed.column("logit"), exact.column("logit"))
+    logit = exact.column("logit").to_numpy()
+    top = set(np.argsort(-logit, kind="stable")[:50].tolist())
+    notes = mixed.column("scoring_notes").to_pylist()
+    approx = art.explain(table, approximate=True)
+    grouped, _ = group_contributions(approx.contributions, approx.sources)
+    np.testing.assert_allclose(grouped.sum(axis=1) + approx.contributions[:, -1], logit, atol=1e-4)
+    differs = 0
+    for i in range(table.num_rows):
+        if i in top:
+            assert notes[i] is None
+            assert mixed["reason_details"][i] == exact["reason_details"][i]
+        else:
+            assert "reasons approximated (Saabas)" in notes[i]
+            differs += mixed["reason_details"][i] != exact["reason_details"][i]
+    assert differs > 0, "approximate reasons identical to exact ones: the flag had no effect"
+    # logistic regression contributions are exact anyway: the cap changes nothing
+    lr = artifacts["logistic_regression"]
+    assert score_with_model(table, lr, "v", LABELS, exact_reasons_max_leads=5).equals(
+        score_with_model(table, lr, "v", LABELS)
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, None), ("None", None), ("", None), ("100000", 100000), (0, 0), ("250.0", 250)],
+)
+def test_exact_reasons_var_parses(value, expected):
+    assert parse_exact_reasons_max_leads(value) == expected
+
+
+@pytest.mark.parametrize("value", ["-1", "many", "2.5"])
+def test_exact_reasons_var_rejects_nonsense_with_the_fix(value):
+    with pytest.raises(ValueError, match=r"exact_reasons_max_leads .* whole number >= 0"):
+        parse_exact_reasons_max_leads(value)
 
 
 def test_top_indices_orders_ties_and_pads_with_minus_one():
