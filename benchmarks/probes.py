@@ -108,6 +108,9 @@ def probe_pandas(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+EXPLAIN_SAMPLE_ROWS = 50_000
+
+
 def _repeat(fn: Callable[[], Any], repeats: int, budget_seconds: float) -> dict[str, Any]:
     """Run fn up to ``repeats`` times (at least once, fewer when over the budget); the
     median and all times."""
@@ -137,6 +140,7 @@ def probe_scoring(args: argparse.Namespace) -> dict[str, Any]:
     table = con.sql("select * from lead_features").to_arrow_table()
     label_rows = con.sql("select * from feature_labels").to_arrow_table().to_pylist()
     n = table.num_rows
+    sample = table.slice(0, EXPLAIN_SAMPLE_ROWS)
     transform = _repeat(lambda: artifact.preprocessor.transform(table), args.repeats, 60)
     matrix = artifact.preprocessor.transform(table).matrix
     if artifact.model_type == "logistic_regression":
@@ -164,11 +168,25 @@ def probe_scoring(args: argparse.Namespace) -> dict[str, Any]:
         "transform": transform,
         "raw": _repeat(raw, args.repeats, 60),
         "predict": _repeat(lambda: artifact.predict(table), args.repeats, 120),
-        "explain": _repeat(lambda: artifact.explain(table), 1, 0),
+        # contributions on a slice (exact TreeSHAP on every lead of 1M takes minutes)
+        "explain": {
+            **_repeat(lambda: artifact.explain(sample), 1, 0),
+            "rows": sample.num_rows,
+        },
+        "explain_approx": {
+            **_repeat(lambda: artifact.explain(sample, approximate=True), 1, 0),
+            "rows": sample.num_rows,
+        },
+        "exact_reasons_max_leads": args.exact_reasons_max_leads,
         "score_with_model": _repeat(
             # fresh labels each run: their text cache starts cold, as in lead_predictions
             lambda: score_with_model(
-                table, artifact, version, ReasonLabels.from_rows(label_rows), args.n_reasons
+                table,
+                artifact,
+                version,
+                ReasonLabels.from_rows(label_rows),
+                args.n_reasons,
+                exact_reasons_max_leads=args.exact_reasons_max_leads,
             ),
             args.repeats,
             240,
@@ -269,6 +287,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--check-sample", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--n-reasons", type=int, default=3)
+    parser.add_argument("--exact-reasons-max-leads", type=int, default=None)
     parser.add_argument("--models", nargs="*", default=[], help="NAME=compiled.sql (profile)")
     parser.add_argument("--top-operators", type=int, default=5)
     args = parser.parse_args(argv)

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks.nodes import FEATURE_LAYER
+
 HISTORY_BEGIN, HISTORY_END = "<!-- history:begin -->", "<!-- history:end -->"
 NOTES_BEGIN, NOTES_END = "<!-- notes:begin -->", "<!-- notes:end -->"
 HISTORY_HEADER = (
@@ -309,16 +311,13 @@ def section_builds(sizes: list[dict[str, Any]]) -> list[str]:
         daily = s.get("daily_build")
         if daily:
             lines += _build_block(
-                f"Daily run: next as_of ({daily['as_of']}), champion reused", daily, s
+                f"Daily run: `--selector daily` at the next as_of ({daily['as_of']})", daily, s
             )
             tp = daily["training_path"]
             lines += [
-                f"Retrained in the daily run: {'yes' if daily['retrained'] else 'no'}. "
-                f"Nodes that need not run while the champion is reused (the training path: "
-                f"{', '.join(f'`{m}`' for m in tp['models'])} and their tests): "
-                f"{tp['nodes']} nodes, {dur(tp['seconds'])} of node time "
-                f"({share(tp['seconds'], daily['node_seconds'])} of the daily run's node time); "
-                f"`model_registry` itself took {dur(tp['registry_seconds'])}.",
+                "Left out by the selector (read as the last full build left them): "
+                + ", ".join(f"`{m}`" for m in tp["models"])
+                + f". Retrained: {'yes' if daily['retrained'] else 'no'}.",
                 "",
             ]
     return lines
@@ -331,10 +330,9 @@ def section_features(sizes: list[dict[str, Any]]) -> list[str]:
         "Measured back to back in each round, on the same DuckDB file after the full build; "
         "medians of the rounds.",
         "",
-        "- **Feature layer (SQL)**: `dbt run --threads 1 --select` the six models behind "
-        "`lead_features` (int_as_of_resolved, int_lead_outcomes, int_leads_enriched, "
-        "int_activities_accumulated, int_domain_wins_accumulated, lead_features); the figure "
-        "is the **sum of the six nodes' times** from run_results (one thread, so nothing "
+        "- **Feature layer (SQL)**: `dbt run --threads 1 --select` the models behind "
+        "`lead_features` (" + ", ".join(FEATURE_LAYER) + "); the figure "
+        "is the **sum of their node times** from run_results (one thread, so nothing "
         "overlaps; DuckDB itself uses both cores). It includes reading the staged views and "
         "writing the tables; dbt's start-up is not included.",
         "- **pandas**: `benchmarks/pandas_features.py` computes every lead_features column "
@@ -397,11 +395,13 @@ def section_scoring(sizes: list[dict[str, Any]]) -> list[str]:
         "The champion of `model_registry` on all of `lead_features`, in one process: "
         "**raw** = `Booster.inplace_predict` on the already-transformed matrix "
         "(`artifact.preprocessor.transform(table).matrix`); **predict** = "
-        "`ModelArtifact.predict(table)` (Arrow table → matrix, DMatrix, margin, calibration); "
-        "**explain** = `ModelArtifact.explain` (transform, TreeSHAP contributions, margin); "
-        "**with reasons** = `leadscore.scoring.score_with_model` (what `lead_predictions` "
-        "runs: explain + grouping + reason texts + notes, in 50k-row batches). Medians of "
-        "the repeats.",
+        "`ModelArtifact.predict(table)` (Arrow table → matrix, margin by inplace_predict, "
+        "calibration); **explain** = `ModelArtifact.explain` (transform, exact TreeSHAP "
+        "contributions, margin) and **explain approx** the same with Saabas contributions, "
+        "both on the first 50,000 leads; **with reasons** = "
+        "`leadscore.scoring.score_with_model` on every lead (what `lead_predictions` runs: "
+        "exact reasons for the `exact_reasons_max_leads` highest logits, approximate ones for "
+        "the rest, grouping, reason texts, notes, in 50k-row batches). Medians of the repeats.",
         "",
     ]
     with_scoring = [s for s in sizes if s.get("scoring") and "error" not in s["scoring"]]
@@ -416,7 +416,12 @@ def section_scoring(sizes: list[dict[str, Any]]) -> list[str]:
         return [
             f"{key}",
             *(
-                f"{dur(sc[key]['seconds'])} ({rate(sc['rows'], sc[key]['seconds'])})"
+                f"{dur(sc[key]['seconds'])} "
+                f"({rate(sc[key].get('rows', sc['rows']), sc[key]['seconds'])}"
+                + (f" on {sc[key]['rows']:,}" if "rows" in sc[key] else "")
+                + ")"
+                if key in sc
+                else "-"
                 for sc in (s["scoring"] for s in with_scoring)
             ),
         ]
@@ -437,6 +442,11 @@ def section_scoring(sizes: list[dict[str, Any]]) -> list[str]:
         timing("raw"),
         timing("predict"),
         timing("explain"),
+        timing("explain_approx"),
+        [
+            "exact_reasons_max_leads",
+            *(f"{_get(s, 'scoring', 'exact_reasons_max_leads')}" for s in with_scoring),
+        ],
         timing("score_with_model"),
         [
             "**predict / raw** (target ≤ 2x)",
@@ -489,12 +499,10 @@ def section_profile(sizes: list[dict[str, Any]]) -> list[str]:
         daily = s.get("daily_build")
         if daily:
             top = daily["top_nodes"][:3]
-            tp = daily["training_path"]
             bullets.append(
-                "Daily run: "
+                "Daily run (`--selector daily`): "
                 + ", ".join(f"`{n['name']}` {dur(n['seconds'])}" for n in top)
-                + f" of {dur(daily['wall_seconds'])}; the training path (not needed while the "
-                f"champion is reused) is {dur(tp['seconds'])} of node time."
+                + f" of {dur(daily['wall_seconds'])}."
             )
         feats = s.get("features")
         if feats and feats.get("sql_nodes"):
@@ -521,12 +529,14 @@ def section_profile(sizes: list[dict[str, Any]]) -> list[str]:
             )
         sc = s.get("scoring")
         if sc and "error" not in sc:
-            reasons_part = sc["score_with_model"]["seconds"] - sc["explain"]["seconds"]
+            ex, apx = sc["explain"], sc.get("explain_approx")
             bullets.append(
                 f"Scoring: transform {dur(sc['transform']['seconds'])}, raw predict "
-                f"{dur(sc['raw']['seconds'])}, explain (TreeSHAP) {dur(sc['explain']['seconds'])}, "
-                f"reason texts and notes about {dur(max(reasons_part, 0))} of "
-                f"{dur(sc['score_with_model']['seconds'])}."
+                f"{dur(sc['raw']['seconds'])}, exact TreeSHAP "
+                f"{rate(ex.get('rows', sc['rows']), ex['seconds'])}"
+                + (f", Saabas {rate(apx['rows'], apx['seconds'])}" if apx else "")
+                + f"; with reasons {dur(sc['score_with_model']['seconds'])} for "
+                f"{sc['rows']:,} leads."
             )
         if bullets:
             lines += [f"**{s['size']:,} leads**", "", *(f"- {b}" for b in bullets), ""]

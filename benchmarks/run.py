@@ -5,15 +5,16 @@ Per size N, under ``data/bench/<N>/`` (git-ignored; the data is generated only w
 1. ``build``: a fresh DuckDB file and a full ``dbt build`` (staging, features, training —
    there is no champion yet — scoring, monitoring, exports and every test).
 2. ``features``: back to back, ``--repeats`` rounds of (a) the feature layer
-   (``dbt run --threads 1`` of the six models behind lead_features; its time is the sum of the
-   six nodes' times in run_results), (b) the floor: one DuckDB aggregate of the activities by
+   (``dbt run --threads 1`` of the models behind lead_features, FEATURE_LAYER; its time is the
+   sum of their node times in run_results), (b) the floor: one DuckDB aggregate of the activities by
    lead, (c) the pandas implementation (benchmarks/pandas_features.py), checked equal to the
    SQL on a sample of leads in the first round. Medians are compared.
 3. ``profile``: the slowest SQL models of the full build re-run with DuckDB's profiler (which
    operators take the time, peak memory, spilling).
 4. ``scoring``: the champion on lead_features: raw XGBoost, ``ModelArtifact.predict`` and
    ``score_with_model`` (with reasons).
-5. ``daily``: ``dbt build`` at the next as_of (default as_of + 1 day): the champion is reused.
+5. ``daily``: ``dbt build --selector daily`` at the next as_of (as_of + 1 day): what the
+   README schedules every day — scoring with the champion, without the training path.
 
 Every command runs as its own child process; its wall time and peak RSS (``ru_maxrss`` of
 that child, from ``os.wait4``) are its own. Results: ``data/bench/<N>/results/`` (JSON and a
@@ -43,32 +44,12 @@ import yaml
 
 from benchmarks import report
 from benchmarks.dbt_results import load_node_times, nodes_running_at, summarize
+from benchmarks.nodes import FEATURE_LAYER, TRAINING_PATH
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = Path(sys.executable)
 DBT = PYTHON.parent / "dbt"
 DEFAULT_SIZES = (100_000, 1_000_000)
-FEATURE_LAYER = (
-    "int_as_of_resolved",
-    "int_lead_outcomes",
-    "int_leads_enriched",
-    "int_activities_accumulated",
-    "int_domain_wins_accumulated",
-    "lead_features",
-)
-# Nodes a daily run need not rebuild while model_registry reuses the champion: read only to
-# train (the spine, the training snapshots and their rule scores; lead_predictions reads the
-# last two only for the rule fallback, when there is no champion), or describing the
-# champion, which is unchanged (its hold-out replay, thresholds, comparison and card).
-TRAINING_PATH = (
-    "int_snapshot_spine",
-    "training_snapshots",
-    "training_rule_scores",
-    "holdout_predictions",
-    "score_thresholds",
-    "model_comparison",
-    "model_cards",
-)
 STEPS = ("build", "features", "profile", "scoring", "daily")
 TABLES = ("leads", "activities", "opportunities", "lead_status_changes")
 
@@ -351,25 +332,37 @@ def step_build(bench: Bench) -> dict[str, Any]:
 
 
 def step_daily(bench: Bench, as_of: str) -> dict[str, Any]:
+    """The scheduled daily run: ``dbt build --selector daily`` at the next as_of."""
+    excluded = daily_selector_excludes()
+    if set(excluded) != set(TRAINING_PATH):
+        raise BenchError(
+            "selectors.yml's daily selector excludes "
+            f"{sorted(excluded)} but benchmarks/run.py TRAINING_PATH lists "
+            f"{sorted(TRAINING_PATH)}; make them agree"
+        )
     before = bench.query("select count(*) from model_registry")[0][0]
     day = next_as_of(as_of)
-    result = bench.dbt("daily_build", ["build", *bench.args.exclude_args], {"as_of": day})
+    result = bench.dbt("daily_build", ["build", "--selector", "daily"], {"as_of": day})
     after = bench.query("select count(*) from model_registry")[0][0]
     result["as_of"] = day
     result["retrained"] = after != before
-    by_name = {n["name"]: n for n in result["all_nodes"]}
-    skippable = [
-        n
-        for n in result["all_nodes"]
-        if n["name"] in TRAINING_PATH or n["tested_model"] in TRAINING_PATH
-    ]
+    ran = {n["name"] for n in result["all_nodes"]}
     result["training_path"] = {
-        "models": [m for m in TRAINING_PATH if m in by_name],
-        "nodes": len(skippable),
-        "seconds": sum(n["seconds"] for n in skippable),
-        "registry_seconds": by_name.get("model_registry", {}).get("seconds"),
+        "models": list(TRAINING_PATH),
+        "ran": sorted(ran & set(TRAINING_PATH)),
     }
     return result
+
+
+def daily_selector_excludes() -> list[str]:
+    """The model names the daily selector of selectors.yml excludes."""
+    spec = yaml.safe_load((REPO / "selectors.yml").read_text())
+    daily = next(s for s in spec["selectors"] if s["name"] == "daily")
+    out = []
+    for part in daily["definition"]["union"]:
+        if isinstance(part, dict) and "exclude" in part:
+            out += [e["value"] for e in part["exclude"] if e.get("method") == "fqn"]
+    return out
 
 
 def step_features(bench: Bench) -> dict[str, Any]:
@@ -440,6 +433,7 @@ def step_features(bench: Bench) -> dict[str, Any]:
 
 def step_scoring(bench: Bench, full_build: dict[str, Any] | None) -> dict[str, Any]:
     n_reasons = bench.args.project_vars.get("n_reasons", 3)
+    exact_max = bench.args.project_vars.get("exact_reasons_max_leads")
     result = bench.probe(
         "scoring",
         "scoring",
@@ -447,6 +441,7 @@ def step_scoring(bench: Bench, full_build: dict[str, Any] | None) -> dict[str, A
         str(bench.args.repeats),
         "--n-reasons",
         str(n_reasons),
+        *(["--exact-reasons-max-leads", str(exact_max)] if exact_max is not None else []),
     )
     if "error" in result:
         return result
