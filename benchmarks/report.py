@@ -227,7 +227,11 @@ def section_data(sizes: list[dict[str, Any]]) -> list[str]:
         ),
         row("as_of (default)", lambda s: _get(s, "facts", "as_of"), str),
         row("open leads at as_of (scored)", lambda s: _get(s, "facts", "open_leads")),
-        row("activity moments (running totals)", lambda s: _get(s, "facts", "activity_moments")),
+        row("leads in the training sample", lambda s: _get(s, "facts", "training_leads")),
+        row(
+            "activity moments (running totals, training sample)",
+            lambda s: _get(s, "facts", "activity_moments"),
+        ),
         row("training snapshots", lambda s: _get(s, "facts", "training_snapshots")),
         row("  of which labelled", lambda s: _get(s, "facts", "labelled_snapshots")),
         row(

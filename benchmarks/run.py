@@ -269,11 +269,13 @@ def dataset_facts(bench: Bench) -> dict[str, Any]:
         "select (select count(*) from lead_features), (select count(*) from training_snapshots),"
         " (select count(*) from training_snapshots where split <> 'unlabelled'),"
         " (select count(*) from int_activities_accumulated),"
-        " (select count(*) from model_registry)"
+        " (select count(*) from model_registry),"
+        " (select count(distinct lead_id) from int_snapshot_spine)"
     )[0]
     keys = ("open_leads", "training_snapshots", "labelled_snapshots", "activity_moments")
     facts: dict[str, Any] = dict(zip(keys, counts[:4], strict=True))
     facts["registry_versions"] = counts[4]
+    facts["training_leads"] = counts[5]
     facts["as_of"] = as_of.isoformat(sep=" ")
     facts["db_bytes"] = bench.db.stat().st_size
     facts["training"] = training_facts(bench)
