@@ -50,6 +50,14 @@
 {% endmacro %}
 
 
+{#- The lookback days each windowed count is needed at: the feature windows, and for
+    engagement also 60 (engagement_velocity_30d compares the last 30 days with the 30
+    before). -#}
+{% macro count_lookbacks(name) %}
+    {{ return(lookback_days() if name == 'engagement' else feature_windows()) }}
+{% endmacro %}
+
+
 {#- Each lead's activity totals just before the single date `t` (column as_of of the
     one-row relation `params`): the columns of int_activities_accumulated's row just before
     t, plus each windowed running count just before t - w (cum_n_<name>_before_<w>d). A
@@ -67,6 +75,10 @@
     {%- do filters.update({activity_type: "activity_type = '" ~ activity_type ~ "'"}) %}
 {%- endfor -%}
 {%- set longest = lookback_days() | max -%}
+{%- set include_sales = var('include_sales_touch_features') -%}
+{#- only the totals the features read (int_activities_accumulated keeps them all) -#}
+{%- set total_names = counted_activity_types(include_sales) + ['other', 'engagement']
+                      + (['sales_touch'] if include_sales else []) -%}
     with
 
     bounds as (
@@ -84,7 +96,7 @@
 
         select
             activities.lead_id,
-            {%- for name in counted_activity_types() + ['other', 'engagement', 'sales_touch'] %}
+            {%- for name in total_names %}
             count(case when {{ filters[name] }} then 1 end) as cum_n_{{ name }},
             {%- endfor %}
             sum(
@@ -101,8 +113,10 @@
                 as first_engagement_at,
             max(case when {{ filters['engagement'] }} then activities.occurred_at end)
                 as last_engagement_at,
+            {%- if include_sales %}
             max(case when {{ filters['sales_touch'] }} then activities.occurred_at end)
                 as last_sales_touch_at,
+            {%- endif %}
             max(case when activity_type = 'pricing_page_view' then activities.occurred_at end)
                 as last_pricing_page_view_at,
             max(case when activity_type = 'demo_request' then activities.occurred_at end)
@@ -121,7 +135,7 @@
             activities.lead_id,
             {%- for name in windowed_count_names() %}
             {%- set outer = loop %}
-            {%- for days in lookback_days() %}
+            {%- for days in count_lookbacks(name) %}
             count(
                 case
                     when {{ filters[name] }} and activities.occurred_at >= bounds.from_{{ days }}d
@@ -161,7 +175,7 @@
         coalesce(active_days.cum_active_days, 0) as cum_active_days,
         {%- for name in windowed_count_names() %}
         {%- set outer = loop %}
-        {%- for days in lookback_days() %}
+        {%- for days in count_lookbacks(name) %}
         totals.cum_n_{{ name }} - coalesce(recent.n_{{ name }}_last_{{ days }}d, 0)
             as cum_n_{{ name }}_before_{{ days }}d{{ ',' if not (outer.last and loop.last) }}
         {%- endfor %}

@@ -33,6 +33,28 @@ title_patterns as (
 
 ),
 
+size_band_of as (
+
+    -- sizes repeat across leads: place each distinct size in its band once (a range join
+    -- over a few thousand sizes instead of every lead)
+    select
+        sizes.company_size,
+        size_bands.company_size_band,
+        size_bands.midpoint_employees
+    from (
+        select distinct company_size from leads
+        where company_size is not null
+    ) as sizes
+    inner join size_bands
+        on
+            sizes.company_size >= size_bands.min_employees
+            and (
+                sizes.company_size < size_bands.max_employees + 1
+                or size_bands.max_employees is null
+            )
+
+),
+
 distinct_titles as (
 
     -- titles repeat across leads: match each distinct title once
@@ -71,13 +93,13 @@ titles as (
 
 ),
 
-domains as (
+with_domain as (
 
     select
-        lead_id,
+        leads.*,
         case
-            when not has_malformed_email
-                then {{ dbt.split_part('email', "'@'", 2) }}
+            when not leads.has_malformed_email
+                then {{ dbt.split_part('leads.email', "'@'", 2) }}
         end as email_domain
     from leads
 
@@ -101,25 +123,18 @@ final as (
         titles.seniority,
         titles.seniority_level,
         titles.job_function,
-        domains.email_domain,
+        leads.email_domain,
         case
-            when domains.email_domain is not null then free_mail.email_domain is null
+            when leads.email_domain is not null then free_mail.email_domain is null
         end as is_corporate_email,
         {{ day_of_week('leads.created_at') }} as created_day_of_week,
         extract(hour from leads.created_at) as created_hour
         {{- lead_attribute_columns('leads.') }}
-    from leads
-    left join size_bands
-        on
-            leads.company_size >= size_bands.min_employees
-            and (
-                leads.company_size < size_bands.max_employees + 1
-                or size_bands.max_employees is null
-            )
+    from with_domain as leads
+    left join size_band_of as size_bands on leads.company_size = size_bands.company_size
     left join regions on leads.country = regions.country
     left join titles on leads.job_title = titles.job_title
-    left join domains on leads.lead_id = domains.lead_id
-    left join free_mail on domains.email_domain = free_mail.email_domain
+    left join free_mail on leads.email_domain = free_mail.email_domain
 
 )
 
