@@ -43,6 +43,18 @@
 {%- endmacro %}
 
 
+{#- The condition an activity meets to count in running count `name` (cum_n_<name>): an
+    activity type, 'other' (an unknown type), or the categories engagement / sales_touch.
+    int_activities_accumulated and activity_state_as_of both count with it. -#}
+{% macro counted_activity(name) -%}
+    {%- if name in ['engagement', 'sales_touch'] -%}
+    activity_category = '{{ name }}'
+    {%- else -%}
+    activity_type = '{{ name }}'
+    {%- endif -%}
+{%- endmacro %}
+
+
 {#- The running counts the features take window differences of (windowed_count): each
     counted activity type and engagement. -#}
 {% macro windowed_count_names() %}
@@ -68,12 +80,6 @@
     (decay_origin_at = t), which gives the same decayed score up to float rounding. -#}
 {% macro activity_state_as_of(activities, params) %}
 {%- set half_life = var('engagement_half_life_days') -%}
-{%- set filters = {'other': "activity_type = 'other'",
-                   'engagement': "activity_category = 'engagement'",
-                   'sales_touch': "activity_category = 'sales_touch'"} -%}
-{%- for activity_type in counted_activity_types() %}
-    {%- do filters.update({activity_type: "activity_type = '" ~ activity_type ~ "'"}) %}
-{%- endfor -%}
 {%- set longest = lookback_days() | max -%}
 {%- set include_sales = var('include_sales_touch_features') -%}
 {#- only the totals the features read (int_activities_accumulated keeps them all) -#}
@@ -97,11 +103,11 @@
         select
             activities.lead_id,
             {%- for name in total_names %}
-            count(case when {{ filters[name] }} then 1 end) as cum_n_{{ name }},
+            count(case when {{ counted_activity(name) }} then 1 end) as cum_n_{{ name }},
             {%- endfor %}
             sum(
                 case
-                    when {{ filters['engagement'] }}
+                    when {{ counted_activity('engagement') }}
                         then exp(
                             -ln(2) / {{ half_life }}
                             * {{ fractional_days('activities.occurred_at', 'bounds.t') }}
@@ -109,17 +115,21 @@
                 end
             ) as cum_decay_weight,
             max(bounds.t) as decay_origin_at,
-            min(case when {{ filters['engagement'] }} then activities.occurred_at end)
+            min(case when {{ counted_activity('engagement') }} then activities.occurred_at end)
                 as first_engagement_at,
-            max(case when {{ filters['engagement'] }} then activities.occurred_at end)
+            max(case when {{ counted_activity('engagement') }} then activities.occurred_at end)
                 as last_engagement_at,
             {%- if include_sales %}
-            max(case when {{ filters['sales_touch'] }} then activities.occurred_at end)
+            max(case when {{ counted_activity('sales_touch') }} then activities.occurred_at end)
                 as last_sales_touch_at,
             {%- endif %}
-            max(case when activity_type = 'pricing_page_view' then activities.occurred_at end)
+            max(
+                case when {{ counted_activity('pricing_page_view') }} then activities.occurred_at end
+            )
                 as last_pricing_page_view_at,
-            max(case when activity_type = 'demo_request' then activities.occurred_at end)
+            max(
+                case when {{ counted_activity('demo_request') }} then activities.occurred_at end
+            )
                 as last_demo_request_at,
             max(activities.occurred_at) as last_activity_at
         from {{ activities }} as activities
@@ -138,7 +148,7 @@
             {%- for days in count_lookbacks(name) %}
             count(
                 case
-                    when {{ filters[name] }} and activities.occurred_at >= bounds.from_{{ days }}d
+                    when {{ counted_activity(name) }} and activities.occurred_at >= bounds.from_{{ days }}d
                         then 1
                 end
             ) as n_{{ name }}_last_{{ days }}d{{ ',' if not (outer.last and loop.last) }}
@@ -164,7 +174,7 @@
                 {{ dbt.date_trunc('day', 'activities.occurred_at') }} as active_day
             from {{ activities }} as activities
             cross join bounds
-            where activities.occurred_at < bounds.t and {{ filters['engagement'] }}
+            where activities.occurred_at < bounds.t and {{ counted_activity('engagement') }}
         ) as engagement_days
         group by lead_id
 

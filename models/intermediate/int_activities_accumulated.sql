@@ -25,14 +25,10 @@ per_moment as (
     select
         lead_id,
         occurred_at,
-        {%- for activity_type in counted_activity_types() %}
-            count(case when activity_type = '{{ activity_type }}' then 1 end)
-                as n_{{ activity_type }},
+        {%- for name in counted_activity_types() + ['other', 'engagement', 'sales_touch'] %}
+            count(case when {{ counted_activity(name) }} then 1 end) as n_{{ name }},
         {%- endfor %}
-        count(case when activity_type = 'other' then 1 end) as n_other,
-        count(case when activity_category = 'engagement' then 1 end) as n_engagement,
-        count(case when activity_category = 'sales_touch' then 1 end) as n_sales_touch,
-        max(case when activity_category = 'engagement' then 1 else 0 end) as is_engagement
+        max(case when {{ counted_activity('engagement') }} then 1 else 0 end) as is_engagement
     from activities
     group by lead_id, occurred_at
 
