@@ -20,7 +20,7 @@ Decisions
   contribution of each as JSON so a reader can check them against the model.
 - Exact TreeSHAP costs ~50x a prediction. With more than ``exact_reasons_max_leads`` open
   leads, XGBoost reasons are exact for that many leads with the highest logit (the ones sales
-  reads) and Saabas approximations (``approx_contribs``, ~10x faster, additive too) for the
+  reads) and Saabas approximations (``approx_contribs``, 6-13x faster, additive too) for the
   rest; those leads' ``scoring_notes`` say so. Probabilities are the same either way.
 - A categorical value never seen in train is scored as the model's "unknown" bucket; the lead's
   ``scoring_notes`` names the column and value.
