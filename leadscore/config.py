@@ -13,7 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-MODEL_TYPES: tuple[str, ...] = ("logistic_regression", "xgboost")
+MODEL_TYPES: tuple[str, ...] = ("logistic_regression", "xgboost", "mlp")
+POPULATIONS: tuple[str, ...] = (
+    "all",
+    "first_score",
+    "age_0_7",
+    "age_8_30",
+    "age_31_90",
+    "age_over_90",
+)
 CALIBRATION_METHODS: tuple[str, ...] = ("auto", "isotonic", "platt")
 SELECTION_METRICS: tuple[str, ...] = ("pr_auc", "log_loss")
 
@@ -59,6 +67,17 @@ class TrainingConfig:
         max_rows_per_split: at most this many labelled snapshots of each split are read for
             training and evaluation (a deterministic hash sample; the base rate is kept),
             so memory stays bounded on large CRMs.
+        conversion_window_days: the label window, also the embargo of the purged CV folds
+            (a fit row's label window ends before the evaluated leads' first snapshot).
+        evaluation_population: the rows model choice and the champion gate judge on
+            (``leadscore.populations``): ``first_score`` (default: the score that routes a
+            new lead to sales), ``all`` snapshots, or an age band ``age_0_7`` …
+        min_population_positives: fewer valid conversions in that population → ``all``.
+        blend: also offer the blend of the best logistic regression and the best XGBoost
+            (the average of their Platt-calibrated logits on valid).
+        refit: after choosing, refit the chosen setting on every matured row before the
+            test window (judged and calibrated on test: the figures the registry reports),
+            then on every matured row (the deployed model, with that calibration).
     """
 
     seed: int = 42
@@ -81,6 +100,11 @@ class TrainingConfig:
     n_jobs: int = 1
     top_n_features: int = 20
     max_rows_per_split: int = 200_000
+    conversion_window_days: int = 90
+    evaluation_population: str = "first_score"
+    min_population_positives: int = 20
+    blend: bool = True
+    refit: bool = True
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -113,10 +137,13 @@ _INT_RANGES: dict[str, tuple[int, int | None]] = {
     "n_jobs": (1, 256),
     "top_n_features": (1, None),
     "max_rows_per_split": (100, None),
+    "conversion_window_days": (1, None),
+    "min_population_positives": (1, None),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {
     "calibration": CALIBRATION_METHODS,
     "selection_metric": SELECTION_METRICS,
+    "evaluation_population": POPULATIONS,
 }
 
 
@@ -178,7 +205,7 @@ def _validate(name: str, value: Any) -> None:
                 f"var {name} must be one of {options}, got {value!r}; "
                 + _fix(name, _default_of(name))
             )
-    elif name == "class_weight_variants":
+    elif name in ("class_weight_variants", "blend", "refit"):
         if not isinstance(value, bool):
             raise ValueError(
                 f"var {name} must be true or false, got {value!r}; " + _fix(name, _default_of(name))

@@ -394,7 +394,7 @@ def importance_shares(artifact: ModelArtifact) -> dict[str, float]:
     raw = artifact.feature_importance()
     totals = dict.fromkeys(artifact.feature_spec.columns, 0.0)
     names = artifact.feature_names
-    for name, source in zip(names, artifact.preprocessor.source_columns(), strict=True):
+    for name, source in zip(names, artifact.source_columns(), strict=True):
         totals[source] += raw.get(name, 0.0)
     total = sum(totals.values())
     return {col: value / total if total > 0 else 0.0 for col, value in totals.items()}

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from leadscore import metrics as m
+from leadscore import populations as pops
 from leadscore.config import TrainingConfig
 from leadscore.training import InsufficientTrainingData, ModelArtifact, train_candidates
 
@@ -79,8 +80,15 @@ REGISTRY_SCHEMA = pa.schema(
         ("metrics_by_source_json", pa.string()),
         ("report_json", pa.string()),
         ("artifact_json", pa.string()),
+        ("evaluation_artifact_json", pa.string()),
+        ("metrics_by_population_json", pa.string()),
+        ("evaluation_population", pa.string()),
+        ("n_gate_rows", pa.int64()),
     ]
 )
+# the gate judges the champion on rows it never saw; with fewer conversions than this among
+# them it falls back to every test row (and says that this favours the champion)
+MIN_GATE_POSITIVES = 20
 
 
 @dataclass(frozen=True)
@@ -253,14 +261,14 @@ def update_registry(
     log("model_registry: training because " + "; ".join(reasons))
     version = next_version(rows, as_of)
     labelled, rule_scores = load_labelled()
-    splits = {s: _split(labelled, s) for s in ("train", "valid", "test")}
+    splits = {s: _split(labelled, s) for s in ("train", "valid", "test", "purged")}
     baseline = None
     if rule_scores is not None:
         scores = {s: _split_scores(labelled, rule_scores, s) for s in ("valid", "test")}
         baseline = {"rules": (scores["valid"], scores["test"])}
     try:
         report = train_candidates(
-            splits["train"], splits["valid"], splits["test"], config, baseline
+            splits["train"], splits["valid"], splits["test"], config, baseline, splits["purged"]
         )
     except InsufficientTrainingData as exc:
         log(f"model_registry: no model trained: {exc.reason}")
@@ -272,12 +280,16 @@ def update_registry(
     if champion is None or not champion.get("artifact_json"):
         _promote(new, "first model" if champion is None else "previous champion had no model", now)
         return _table(changed)
-    new_value, old_value = _gate_values(new, champion, splits["test"], policy.gate_metric, log)
+    gate_rows, rows_note = gate_rows_for(splits["test"], champion, config)
+    new_value, old_value = _gate_values(
+        report.gate_artifact or report.artifact, champion, gate_rows, policy.gate_metric, log
+    )
     new.update(
         compared_with_version=champion["model_version"],
         compared_gate_metric=policy.gate_metric,
         new_gate_value=new_value,
         champion_gate_value=old_value,
+        n_gate_rows=gate_rows.num_rows,
     )
     if old_value is None or (
         new_value is not None and new_value >= old_value - policy.champion_tolerance
@@ -285,7 +297,7 @@ def update_registry(
         _promote(
             new,
             f"test {policy.gate_metric} {_fmt(new_value)} >= champion "
-            f"{champion['model_version']} {_fmt(old_value)} on the same rows "
+            f"{champion['model_version']} {_fmt(old_value)} on the same {rows_note} "
             f"- tolerance {policy.champion_tolerance}",
             now,
         )
@@ -295,7 +307,7 @@ def update_registry(
             status="rejected",
             status_reason=(
                 f"test {policy.gate_metric} {_fmt(new_value)} < champion "
-                f"{champion['model_version']} {_fmt(old_value)} on the same rows "
+                f"{champion['model_version']} {_fmt(old_value)} on the same {rows_note} "
                 f"- tolerance {policy.champion_tolerance}; {new['status_reason']}"
             ),
         )
@@ -325,22 +337,60 @@ def apply_pin(
     return changed
 
 
+def gate_rows_for(
+    test: pa.Table, champion: Mapping[str, Any], config: TrainingConfig
+) -> tuple[pa.Table, str]:
+    """The test rows the gate compares on, and how to name them.
+
+    The champion was refitted on every row matured by its data_as_of, so part of a newer test
+    split may be its own training data. The gate keeps the test leads it cannot have seen
+    (first snapshot + window after the champion's data_as_of) in the evaluation population
+    (var evaluation_population, when those rows hold enough conversions); with fewer than
+    MIN_GATE_POSITIVES conversions it uses every test row and says so."""
+    masks = pops.population_masks(test)
+    y = test.column("is_converted").to_numpy(zero_copy_only=False).astype(np.float64)
+    unseen = np.ones(test.num_rows, dtype=bool)
+    if champion.get("data_as_of") is not None:
+        times = test.column("snapshot_at")
+        if "lead_first_snapshot_at" in test.column_names:
+            times = test.column("lead_first_snapshot_at")
+        first = pc.cast(times, pa.timestamp("us")).to_numpy(zero_copy_only=False)
+        cutoff = np.datetime64(champion["data_as_of"], "us") - np.timedelta64(
+            config.conversion_window_days, "D"
+        )
+        unseen = first.astype("datetime64[us]") > cutoff
+    population, _ = pops.usable_population(
+        config.evaluation_population,
+        {k: v[unseen] for k, v in masks.items()},
+        y[unseen],
+        config.min_population_positives,
+    )
+    keep = unseen & masks[population]
+    if y[keep].sum() >= MIN_GATE_POSITIVES and y[keep].sum() < keep.sum():
+        return test.filter(pa.array(keep)), f"{population} test rows the champion never saw"
+    return test, "test rows (too few unseen by the champion: the comparison favours it)"
+
+
 def _gate_values(
-    new: Mapping[str, Any], champion: Mapping[str, Any], test: pa.Table, metric: str, log: Any
+    new: ModelArtifact,
+    champion: Mapping[str, Any],
+    rows: pa.Table,
+    metric: str,
+    log: Any,
 ) -> tuple[float | None, float | None]:
-    """The gate metric of the new model (from its report) and of the champion re-scored on
-    the same test rows. A champion that cannot score the current features counts as None
-    (it is replaced)."""
-    new_value = new["test_" + metric]
-    y = test.column("is_converted").to_numpy(zero_copy_only=False).astype(bool)
+    """The gate metric of the new model (refitted before the test window, so out of sample
+    on test) and of the champion on the same rows. A champion that cannot score the current
+    features counts as None (it is replaced)."""
+    y = rows.column("is_converted").to_numpy(zero_copy_only=False).astype(bool)
+    score = m.roc_auc if metric == "roc_auc" else m.pr_auc
+    new_value = score(y, new.raw_margin(rows))
     try:
         artifact = ModelArtifact.from_json(champion["artifact_json"])
-        score = artifact.raw_margin(test)
+        margin = artifact.raw_margin(rows)
     except (KeyError, ValueError) as exc:
         log(f"model_registry: the champion cannot score the current features ({exc})")
         return new_value, None
-    value = m.roc_auc(y, score) if metric == "roc_auc" else m.pr_auc(y, score)
-    return new_value, value
+    return new_value, score(y, margin)
 
 
 def _promote(row: dict[str, Any], reason: str, now: datetime, keep_previous: bool = True) -> None:
@@ -397,7 +447,8 @@ def _trained_row(
     version: str, report: Any, as_of: datetime, now: datetime, reason: str
 ) -> dict[str, Any]:
     chosen = report.candidate(report.chosen)
-    test = chosen["metrics"]
+    reported = report.reported()
+    test = reported["metrics"]
     splits = report.splits
     row = _empty_row()
     row.update(
@@ -415,9 +466,12 @@ def _trained_row(
         features_json=json.dumps(report.features),
         top_features_json=json.dumps(report.top_features, default=str),
         metrics_json=json.dumps(test, default=str),
-        metrics_by_source_json=json.dumps(chosen["metrics_by_lead_source"], default=str),
+        metrics_by_source_json=json.dumps(reported["metrics_by_lead_source"], default=str),
+        metrics_by_population_json=json.dumps(reported["metrics_by_population"], default=str),
+        evaluation_population=report.population,
         report_json=json.dumps(report.to_dict(), default=str),
         artifact_json=report.artifact.to_json(),
+        evaluation_artifact_json=(report.evaluation_artifact or report.artifact).to_json(),
     )
     for split in ("train", "valid", "test"):
         info = splits[split]

@@ -231,11 +231,7 @@ def score_with_model(
     for the rest (XGBoost only; None = exact for all). Rows keep their input order."""
     n = features.num_rows
     approximate = np.zeros(n, dtype=bool)
-    if (
-        exact_reasons_max_leads is not None
-        and artifact.model_type == "xgboost"
-        and n > exact_reasons_max_leads
-    ):
+    if exact_reasons_max_leads is not None and artifact.uses_trees and n > exact_reasons_max_leads:
         margin = artifact.raw_margin(features)
         # stable: equal logits keep input order, so the cut is deterministic
         ranked = np.argsort(-margin, kind="stable")

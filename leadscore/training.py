@@ -70,11 +70,14 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 from threadpoolctl import threadpool_limits
 
 from leadscore import metrics as m
+from leadscore import mlp
+from leadscore import populations as pops
 from leadscore.config import TrainingConfig
 from leadscore.preprocess import FeatureSpec, Preprocessor, fit_preprocessor
 
 LABEL = "is_converted"
 TIME = "snapshot_at"
+FIRST = "lead_first_snapshot_at"
 GROUP = "lead_source"
 UNKNOWN_GROUP = "(unknown)"
 ARTIFACT_FORMAT_VERSION = 1
@@ -258,6 +261,9 @@ class ModelArtifact:
     threshold: float
     format_version: int = ARTIFACT_FORMAT_VERSION
     _booster: xgb.Booster | None = field(default=None, init=False, repr=False, compare=False)
+    _parts: list[tuple[ModelArtifact, float, float, float]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def feature_spec(self) -> FeatureSpec:
@@ -265,7 +271,33 @@ class ModelArtifact:
 
     @property
     def feature_names(self) -> list[str]:
+        if self.model_type == "blend":
+            return [f"{p.model_type}:{n}" for p, *_ in self.components for n in p.feature_names]
         return self.preprocessor.feature_names
+
+    @property
+    def components(self) -> list[tuple[ModelArtifact, float, float, float]]:
+        """A blend's parts: (artifact, weight, a, b); the blend's margin is
+        sum(weight * (a * part margin + b)) — an average of Platt-calibrated logits."""
+        if self.model_type != "blend":
+            return []
+        if self._parts is None:
+            self._parts = [
+                (ModelArtifact.from_dict(c["artifact"]), c["weight"], c["a"], c["b"])
+                for c in self.model["components"]
+            ]
+        return self._parts
+
+    @property
+    def uses_trees(self) -> bool:
+        """XGBoost, or a blend with an XGBoost part (exact vs approximate reasons matter)."""
+        return self.model_type == "xgboost" or any(p.uses_trees for p, *_ in self.components)
+
+    def source_columns(self) -> list[str]:
+        """The input column behind each of :attr:`feature_names`."""
+        if self.model_type == "blend":
+            return [c for p, *_ in self.components for c in p.source_columns()]
+        return self.preprocessor.source_columns()
 
     def booster(self) -> xgb.Booster:
         if self._booster is None:
@@ -276,6 +308,8 @@ class ModelArtifact:
         return self._booster
 
     def _margin_from_matrix(self, x: np.ndarray) -> np.ndarray:
+        if self.model_type == "mlp":
+            return mlp.margin(x, self.model)
         if self.model_type == "logistic_regression":
             coef = np.asarray(self.model["coef"], dtype=np.float64)
             return x @ coef + float(self.model["intercept"])
@@ -285,6 +319,10 @@ class ModelArtifact:
 
     def predict(self, table: pa.Table) -> Prediction:
         """Probabilities, margins and unknown-category counts for every row of ``table``."""
+        if self.model_type == "blend":
+            parts = [(p.predict(table), w, a, b) for p, w, a, b in self.components]
+            margin = sum(w * (a * pred.margin + b) for pred, w, a, b in parts)
+            return Prediction(self.calibrator.apply(margin), margin, parts[0][0].unknown_counts)
         t = self.preprocessor.transform(table)
         margin = self._margin_from_matrix(t.matrix)
         return Prediction(self.calibrator.apply(margin), margin, t.unknown_counts)
@@ -295,6 +333,8 @@ class ModelArtifact:
 
     def raw_margin(self, table: pa.Table) -> np.ndarray:
         """Uncalibrated model output on the logit scale."""
+        if self.model_type == "blend":
+            return self.predict(table).margin
         return self._margin_from_matrix(self.preprocessor.transform(table).matrix)
 
     def contributions(
@@ -305,7 +345,11 @@ class ModelArtifact:
         TreeSHAP (``pred_contribs``), or with ``approximate`` Saabas' path attribution
         (``approx_contribs``: 6-13x faster in the benchmarks, also additive, but it credits
         features by where they sit in the trees); LR: coef x transformed value (exact either
-        way)."""
+        way); MLP: integrated gradients (``leadscore.mlp``); blend: its parts' contributions
+        scaled by weight x Platt slope, side by side (the bias column also holds the offsets)."""
+        if self.model_type == "blend":
+            e = self.explain(table, approximate)
+            return e.contributions, e.names
         return self._contributions_from_matrix(
             self.preprocessor.transform(table).matrix, approximate
         )
@@ -314,6 +358,8 @@ class ModelArtifact:
         self, x: np.ndarray, approximate: bool = False
     ) -> tuple[np.ndarray, list[str]]:
         names = self.feature_names
+        if self.model_type == "mlp":
+            return mlp.contributions(x, self.model), [*names, "(bias)"]
         if self.model_type == "logistic_regression":
             coef = np.asarray(self.model["coef"], dtype=np.float64)
             contrib = np.empty((x.shape[0], x.shape[1] + 1))
@@ -328,6 +374,8 @@ class ModelArtifact:
     def explain(self, table: pa.Table, approximate: bool = False) -> Explanation:
         """Prediction and contributions of every row from one transformation of ``table``
         (``approximate``: see :meth:`contributions`)."""
+        if self.model_type == "blend":
+            return self._explain_blend(table, approximate)
         t = self.preprocessor.transform(table)
         contrib, names = self._contributions_from_matrix(t.matrix, approximate)
         margin = self._margin_from_matrix(t.matrix)
@@ -342,9 +390,40 @@ class ModelArtifact:
             unknown,
         )
 
-    def feature_importance(self) -> dict[str, float]:
-        """|coef| on the standardised scale (LR) or total gain (XGBoost) per feature."""
+    def _explain_blend(self, table: pa.Table, approximate: bool) -> Explanation:
+        parts = [(p.explain(table, approximate), w, a, b) for p, w, a, b in self.components]
+        blocks = [e.contributions[:, :-1] * (w * a) for e, w, a, _ in parts]
+        bias = sum(w * (a * e.contributions[:, -1] + b) for e, w, a, b in parts)
+        sources = self.source_columns()
+        # the parts' columns of one input side by side (reasons sum them per input column)
+        rank = {src: i for i, src in enumerate(dict.fromkeys(sources))}
+        perm = np.argsort([rank[src] for src in sources], kind="stable")
+        contrib = np.column_stack([np.column_stack(blocks)[:, perm], bias])
+        margin = sum(w * (a * e.prediction.margin + b) for e, w, a, b in parts)
+        first = parts[0][0]
         names = self.feature_names
+        return Explanation(
+            Prediction(self.calibrator.apply(margin), margin, first.prediction.unknown_counts),
+            contrib,
+            [*(names[i] for i in perm), "(bias)"],
+            [sources[i] for i in perm],
+            first.unknown,
+        )
+
+    def feature_importance(self) -> dict[str, float]:
+        """|coef| on the standardised scale (LR), total gain (XGBoost), weight-path magnitude
+        (MLP) per feature; a blend lists its parts' (prefixed, scaled to shares x weight)."""
+        names = self.feature_names
+        if self.model_type == "blend":
+            out: dict[str, float] = {}
+            for part, weight, _, _ in self.components:
+                raw = part.feature_importance()
+                total = sum(raw.values()) or 1.0
+                for name, value in raw.items():
+                    out[f"{part.model_type}:{name}"] = weight * value / total
+            return out
+        if self.model_type == "mlp":
+            return {n: float(v) for n, v in zip(names, mlp.importance(self.model), strict=True)}
         if self.model_type == "logistic_regression":
             return {n: abs(float(c)) for n, c in zip(names, self.model["coef"], strict=True)}
         gains = self.booster().get_score(importance_type="total_gain")
@@ -352,7 +431,9 @@ class ModelArtifact:
 
     def top_features(self, n: int = 20) -> list[dict[str, Any]]:
         ranked = sorted(self.feature_importance().items(), key=lambda kv: (-kv[1], kv[0]))
-        kind = "abs_coef" if self.model_type == "logistic_regression" else "total_gain"
+        kind = {"logistic_regression": "abs_coef", "xgboost": "total_gain"}.get(
+            self.model_type, "share" if self.model_type == "blend" else "weight_path"
+        )
         return [{"feature": k, "importance": v, "kind": kind} for k, v in ranked[:n] if v > 0]
 
     def to_dict(self) -> dict[str, Any]:
@@ -450,26 +531,67 @@ def check_enough_data(ys: Mapping[str, np.ndarray], min_training_conversions: in
         )
 
 
-def time_folds(times: np.ndarray, n_folds: int) -> list[tuple[int, int]]:
-    """Expanding-window folds on rows sorted by time: (fit_end, eval_end) so fold i fits on
-    rows [0, fit_end) and evaluates on [fit_end, eval_end). Block cuts move to the first row
-    of their timestamp, so equal timestamps never straddle a cut; empty blocks are dropped."""
+Fold = tuple[int, np.ndarray]
+US_PER_DAY = 86_400_000_000
+MIN_FIT_DAYS = 28
+
+
+def purged_time_folds(
+    times: np.ndarray, firsts: np.ndarray, n_folds: int, embargo_days: int
+) -> list[Fold]:
+    """Purged, lead-disjoint expanding-window folds on rows sorted by ``times`` (µs).
+
+    ``firsts``: each row's lead's first snapshot time, which puts the whole lead in one block.
+    The leads that can be judged (first snapshot at least ``embargo_days`` +
+    ``MIN_FIT_DAYS`` after the earliest row, so that something is left to fit on) are cut into
+    ``n_folds`` blocks of about equal rows by first snapshot. Fold i evaluates the rows of the
+    leads of block i and fits on the rows whose label window ends by the block's start:
+    ``time + embargo <= cut`` — a prefix of the sorted rows (``fit_end``), never a lead of the
+    block or a later one. Returns (fit_end, eval_rows) per non-empty fold."""
     n = times.size
-    cuts = []
-    for i in range(1, n_folds + 1):
-        pos = round(i * n / (n_folds + 1))
-        if 0 < pos < n:
-            pos = int(np.searchsorted(times, times[pos], side="left"))
-        cuts.append(pos)
-    bounds = sorted({c for c in cuts if 0 < c < n} | {n})
-    return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+    if n == 0:
+        return []
+    embargo = embargo_days * US_PER_DAY
+    eligible = np.flatnonzero(firsts >= times.min() + embargo + MIN_FIT_DAYS * US_PER_DAY)
+    if eligible.size == 0:
+        return []
+    order = eligible[np.argsort(firsts[eligible], kind="stable")]
+    values = firsts[order]
+    cuts = [values[0]]
+    for i in range(1, n_folds):
+        pos = round(i * values.size / n_folds)
+        if 0 < pos < values.size and values[pos] > cuts[-1]:
+            cuts.append(values[pos])
+    cuts.append(np.iinfo(np.int64).max)
+    folds = []
+    for lo, hi in itertools.pairwise(cuts):
+        rows = np.sort(order[(values >= lo) & (values < hi)])
+        fit_end = int(np.searchsorted(times, lo - embargo, side="right"))
+        if rows.size and fit_end:
+            folds.append((fit_end, rows))
+    return folds
 
 
-def _usable_folds(folds: list[tuple[int, int]], y: np.ndarray) -> list[tuple[int, int]]:
+def _usable_folds(folds: list[Fold], y: np.ndarray) -> list[Fold]:
     def two_classes(part: np.ndarray) -> bool:
         return part.size > 0 and 0 < part.sum() < part.size
 
-    return [(a, b) for a, b in folds if two_classes(y[:a]) and two_classes(y[a:b])]
+    return [(a, rows) for a, rows in folds if two_classes(y[:a]) and two_classes(y[rows])]
+
+
+def firsts_of(table: pa.Table, times: np.ndarray) -> np.ndarray:
+    """Each row's lead's first snapshot time (µs): column lead_first_snapshot_at when present,
+    else the earliest snapshot_at of the lead_id among these rows (a row alone without it)."""
+    if FIRST in table.column_names:
+        col = pc.cast(table.column(FIRST), pa.timestamp("us"))
+        return col.to_numpy(zero_copy_only=False).astype("datetime64[us]").astype(np.int64)
+    if "lead_id" not in table.column_names:
+        return times.copy()
+    ids = np.asarray(pc.cast(table.column("lead_id"), pa.string()).to_pylist(), dtype=object)
+    _, inverse = np.unique(ids, return_inverse=True)
+    first = np.full(inverse.max() + 1 if inverse.size else 0, np.iinfo(np.int64).max)
+    np.minimum.at(first, inverse, times)
+    return first[inverse]
 
 
 # --------------------------------------------------------------------------------------
@@ -541,12 +663,22 @@ class _Trial:
 
 
 class _FoldData:
-    """Fold slices of one family's train matrix, with XGBoost matrices built once."""
+    """Fold slices of one family's train matrix (fit rows a prefix, evaluation rows an index),
+    with XGBoost matrices built once."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, folds: list[tuple[int, int]], n_jobs: int):
+    def __init__(self, x: np.ndarray, y: np.ndarray, folds: list[Fold], n_jobs: int):
         self.x, self.y, self.folds, self.n_jobs = x, y, folds, n_jobs
         self._dtrain: dict[int, xgb.QuantileDMatrix] = {}
         self._deval: dict[tuple[int, float], xgb.DMatrix] = {}
+        self._xeval: dict[int, np.ndarray] = {}
+
+    def x_eval(self, i: int) -> np.ndarray:
+        if i not in self._xeval:
+            self._xeval[i] = self.x[self.folds[i][1]]
+        return self._xeval[i]
+
+    def y_eval(self, i: int) -> np.ndarray:
+        return self.y[self.folds[i][1]]
 
     def dtrain(self, i: int) -> xgb.QuantileDMatrix:
         if i not in self._dtrain:
@@ -559,10 +691,9 @@ class _FoldData:
     def deval(self, i: int, spw: float) -> xgb.DMatrix:
         key = (i, round(spw, 9))
         if key not in self._deval:
-            a, b = self.folds[i]
-            y = self.y[a:b]
+            y = self.y_eval(i)
             self._deval[key] = xgb.DMatrix(
-                self.x[a:b],
+                self.x_eval(i),
                 label=y,
                 weight=np.where(y == 1, spw, 1.0),
                 missing=np.nan,
@@ -574,17 +705,27 @@ class _FoldData:
 def _cv_lr(data: _FoldData, params: dict[str, Any], config: TrainingConfig) -> _Trial:
     start = time.perf_counter()
     losses = []
-    for a, b in data.folds:
+    for i, (a, _) in enumerate(data.folds):
         model = _fit_lr(data.x[:a], data.y[:a], params, config.seed)
-        margin = model.decision_function(data.x[a:b])
-        losses.append(_selection_loss(data.y[a:b], margin, config.selection_metric))
+        margin = model.decision_function(data.x_eval(i))
+        losses.append(_selection_loss(data.y_eval(i), margin, config.selection_metric))
+    return _Trial(params, float(np.mean(losses)), time.perf_counter() - start, None, losses)
+
+
+def _cv_mlp(data: _FoldData, params: dict[str, Any], config: TrainingConfig) -> _Trial:
+    start = time.perf_counter()
+    losses = []
+    for i, (a, _) in enumerate(data.folds):
+        payload = mlp.fit_mlp(data.x[:a], data.y[:a], params, config.seed)
+        margin = mlp.margin(data.x_eval(i), payload)
+        losses.append(_selection_loss(data.y_eval(i), margin, config.selection_metric))
     return _Trial(params, float(np.mean(losses)), time.perf_counter() - start, None, losses)
 
 
 def _cv_xgb(data: _FoldData, params: dict[str, Any], config: TrainingConfig) -> _Trial:
     start = time.perf_counter()
     losses, rounds, sizes = [], [], []
-    for i, (a, b) in enumerate(data.folds):
+    for i, (a, _) in enumerate(data.folds):
         xp = _xgb_params(params, data.y[:a], config)
         booster = xgb.train(
             xp,
@@ -598,7 +739,7 @@ def _cv_xgb(data: _FoldData, params: dict[str, Any], config: TrainingConfig) -> 
         margin = booster.predict(
             data.deval(i, xp["scale_pos_weight"]), output_margin=True, iteration_range=(0, best)
         )
-        losses.append(_selection_loss(data.y[a:b], margin, config.selection_metric))
+        losses.append(_selection_loss(data.y_eval(i), margin, config.selection_metric))
         rounds.append(best)
         sizes.append(a)
     n_rounds = max(1, round(float(np.average(rounds, weights=sizes))))
@@ -646,22 +787,26 @@ def _search_family(
 ) -> list[_Candidate]:
     """Round-robin search over the family's variants (unweighted, weighted) until
     max_search_trials each or the deadline (the defaults are always tried)."""
-    variants = [False, True] if config.class_weight_variants else [False]
+    # the network has no class weighting in scikit-learn: one variant
+    weighted = config.class_weight_variants and model_type != "mlp"
+    variants = [False, True] if weighted else [False]
     suffix = {False: "", True: "_balanced"}
     cands, plans = [], []
     for w in variants:
         cands.append(_Candidate(model_type + suffix[w], model_type, []))
         if model_type == "logistic_regression":
             plans.append(_lr_settings(w, config.max_search_trials))
+        elif model_type == "mlp":
+            plans.append([dict(p) for p in mlp.MLP_GRID[: config.max_search_trials]])
         else:
             plans.append(_xgb_settings(w, config.max_search_trials, config.seed))
     if not data.folds:  # no usable fold: defaults only, without a score
         for cand, plan in zip(cands, plans, strict=True):
-            rounds = None if model_type == "logistic_regression" else XGB_FALLBACK_ROUNDS
+            rounds = XGB_FALLBACK_ROUNDS if model_type == "xgboost" else None
             cand.trials.append(_Trial(plan[0], 0.0, 0.0, rounds))
         return cands
     cv: Callable[[_FoldData, dict[str, Any], TrainingConfig], _Trial]
-    cv = _cv_lr if model_type == "logistic_regression" else _cv_xgb
+    cv = {"logistic_regression": _cv_lr, "mlp": _cv_mlp}.get(model_type, _cv_xgb)
     for t in range(max(len(p) for p in plans)):
         for cand, plan in zip(cands, plans, strict=True):
             if t >= len(plan) or (t > 0 and time.perf_counter() >= deadline):
@@ -672,27 +817,30 @@ def _search_family(
     return cands
 
 
-def _final_fit(
-    cand: _Candidate,
-    pre: Preprocessor,
+def _fit_payload(
+    model_type: str,
+    trial: _Trial,
     x: np.ndarray,
     y: np.ndarray,
     config: TrainingConfig,
 ) -> tuple[dict[str, Any], dict[str, Any], float]:
-    """Refit the best setting on all of train → (model payload, params, seconds)."""
+    """Fit a setting (with the rounds its search found) on x, y → (model payload, params,
+    seconds). Used for the fit on train and for both refits (before test, on everything)."""
     start = time.perf_counter()
-    best = cand.best
-    params: dict[str, Any] = {**best.params, "n_jobs": config.n_jobs, "seed": config.seed}
-    if cand.model_type == "logistic_regression":
-        model = _fit_lr(x, y, best.params, config.seed)
+    params: dict[str, Any] = {**trial.params, "n_jobs": config.n_jobs, "seed": config.seed}
+    if model_type == "logistic_regression":
+        model = _fit_lr(x, y, trial.params, config.seed)
         payload = {
             "coef": [float(v) for v in model.coef_[0]],
             "intercept": float(model.intercept_[0]),
         }
         params.update(solver="newton-cholesky", n_iter=int(model.n_iter_[0]))
+    elif model_type == "mlp":
+        payload = mlp.fit_mlp(x, y, trial.params, config.seed)
+        params.update(n_iter=payload.pop("n_iter"))
     else:
-        xp = _xgb_params(best.params, y, config)
-        n_rounds = int(best.n_rounds or XGB_FALLBACK_ROUNDS)
+        xp = _xgb_params(trial.params, y, config)
+        n_rounds = int(trial.n_rounds or XGB_FALLBACK_ROUNDS)
         dtrain = xgb.QuantileDMatrix(x, label=y, max_bin=XGB_MAX_BIN, nthread=config.n_jobs)
         booster = xgb.train(xp, dtrain, num_boost_round=n_rounds, verbose_eval=False)
         payload = {"booster_json": booster.save_raw("json").decode("utf-8")}
@@ -712,8 +860,14 @@ class TrainingReport:
     class_weighting, calibration, threshold, valid_selection_score, metrics (test overall),
     metrics_valid, metrics_by_lead_source (test), curves (test ROC and precision-recall
     points of the ranking score, :func:`curve_points`), train_seconds, search_seconds, search
-    (every tried setting with its CV score and time). chosen: the name of the ML candidate
-    with the best valid score; artifact: its ModelArtifact; artifacts: every ML candidate's.
+    (every tried setting with its CV score and time), metrics_by_population (test, per
+    ``leadscore.populations``). chosen: the name of the candidate with the best valid score
+    on ``population``; evaluation_artifact: it as fitted on train and calibrated on valid
+    (out of sample on valid and test: holdout predictions use it); gate_artifact: the same
+    setting refitted on every matured row before the test window and calibrated on test —
+    the reported figures (:meth:`reported`) and the champion gate use it; artifact: the
+    deployed model, refitted on every matured row with that calibration (all three are the
+    evaluation artifact with ``refit`` off); artifacts: every candidate's train fit.
     """
 
     candidates: list[dict[str, Any]]
@@ -728,6 +882,18 @@ class TrainingReport:
     total_seconds: float
     config: dict[str, Any]
     artifacts: dict[str, ModelArtifact] = field(default_factory=dict, repr=False)
+    evaluation_artifact: ModelArtifact | None = field(default=None, repr=False)
+    gate_artifact: ModelArtifact | None = field(default=None, repr=False)
+    population: str = pops.ALL
+    population_note: str | None = None
+    refit: dict[str, Any] = field(default_factory=dict)
+    n_folds: int = 0
+
+    def reported(self) -> dict[str, Any]:
+        """The candidate entry whose test figures the registry reports: the refit before
+        test when there is one, else the chosen candidate."""
+        name = f"{self.chosen}_refit"
+        return next((c for c in self.candidates if c["name"] == name), self.candidate(self.chosen))
 
     def candidate(self, name: str) -> dict[str, Any]:
         for c in self.candidates:
@@ -747,11 +913,18 @@ class TrainingReport:
             "search_seconds": self.search_seconds,
             "total_seconds": self.total_seconds,
             "config": self.config,
+            "population": self.population,
+            "population_note": self.population_note,
+            "refit": self.refit,
+            "n_folds": self.n_folds,
         }
 
     def summary(self) -> str:
         """A few lines per candidate with the test metrics, for logs."""
-        lines = [f"chosen: {self.chosen} (on valid {self.selection_metric})"]
+        lines = [
+            f"chosen: {self.chosen} (on valid {self.selection_metric}, population "
+            f"{self.population}; {self.n_folds} purged CV folds)"
+        ]
         for c in self.candidates:
             lines.append(f"  {c['name']:<34} " + m.summarize(c["metrics"], REPORT_METRICS))
         return "\n".join(lines)
@@ -840,10 +1013,13 @@ def train_candidates(
     test: pa.Table,
     config: TrainingConfig | None = None,
     baseline_scores: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    purged: pa.Table | None = None,
 ) -> TrainingReport:
     """Train, tune, calibrate and evaluate every candidate; return the report with the
     chosen model's artifact. Tables are training_snapshots rows of one split each (features,
-    snapshot_at, is_converted, lead_source). See the module docstring for the decisions.
+    snapshot_at, is_converted, lead_source; lead_first_snapshot_at, snapshot_kind and
+    lead_age_days when present). ``purged``: the matured rows of no split, used only by the
+    refits. See the module docstring for the decisions.
 
     Raises InsufficientTrainingData when train has fewer than min_training_conversions
     positives or any split has a single class or no rows.
@@ -851,7 +1027,111 @@ def train_candidates(
     BLAS/OpenMP pools are limited to config.n_jobs threads for the duration of the call."""
     config = config or TrainingConfig()
     with threadpool_limits(limits=config.n_jobs):
-        return _train_candidates(train, valid, test, config, baseline_scores)
+        return _train_candidates(train, valid, test, config, baseline_scores, purged)
+
+
+MODES = {"logistic_regression": "linear", "xgboost": "tree", "mlp": "linear"}
+SEARCH_SHARES = {"logistic_regression": 0.25, "mlp": 0.25, "xgboost": 0.5}
+BLEND = "blend"
+
+
+@dataclass
+class _Judged:
+    """A candidate artifact calibrated on valid and judged on valid and test."""
+
+    art: ModelArtifact
+    entry: dict[str, Any]
+    selection: float
+
+
+def _judge(
+    art: ModelArtifact,
+    tables: Mapping[str, pa.Table],
+    ys: Mapping[str, np.ndarray],
+    masks: Mapping[str, Mapping[str, np.ndarray]],
+    population: str,
+    groups_test: np.ndarray | None,
+    config: TrainingConfig,
+) -> _Judged:
+    """Calibrate on valid, pick the F1 threshold on valid, score valid (selection on the
+    chosen population) and test (overall, by lead_source, by population)."""
+    margin_valid = art.raw_margin(tables["valid"])
+    method = choose_calibration(
+        config.calibration, ys["valid"], config.isotonic_min_rows, config.isotonic_min_positives
+    )
+    art.calibrator = fit_calibrator(margin_valid, ys["valid"], method)
+    prob_valid = art.calibrator.apply(margin_valid)
+    art.threshold = m.best_f1_threshold(ys["valid"], prob_valid)
+    pred_test = art.predict(tables["test"])
+    metrics, by_group = _evaluate_all(
+        ys["test"], pred_test.probability, pred_test.margin, groups_test, art.threshold, config
+    )
+    metrics_valid, _ = _evaluate_all(
+        ys["valid"], prob_valid, margin_valid, None, art.threshold, config
+    )
+    sel = masks["valid"][population]
+    selection = _selection_loss(ys["valid"][sel], margin_valid[sel], config.selection_metric)
+    entry = {
+        "name": art.name,
+        "model_type": art.model_type,
+        "params": art.params,
+        "class_weighting": bool(art.params.get("class_weighting", False)),
+        "calibration": art.calibrator.method,
+        "threshold": art.threshold,
+        "valid_selection_score": _score_of(selection, config.selection_metric),
+        "metrics": metrics,
+        "metrics_valid": metrics_valid,
+        "metrics_by_lead_source": by_group,
+        "metrics_by_population": _by_population(
+            ys["test"], pred_test.probability, pred_test.margin, masks["test"], art, config
+        ),
+        "metrics_valid_by_population": _by_population(
+            ys["valid"], prob_valid, margin_valid, masks["valid"], art, config
+        ),
+        "curves": curve_points(ys["test"], pred_test.margin),
+        "top_features": art.top_features(config.top_n_features),
+        "unknown_category_rows_test": pred_test.unknown_counts,
+    }
+    return _Judged(art, entry, selection)
+
+
+def _by_population(
+    y: np.ndarray,
+    prob: np.ndarray,
+    score: np.ndarray,
+    masks: Mapping[str, np.ndarray],
+    art: ModelArtifact | None,
+    config: TrainingConfig,
+) -> dict[str, Any]:
+    threshold = art.threshold if art is not None else 0.5
+    k, bins = config.precision_at_k_fraction, config.ece_bins
+    return {
+        name: m.evaluate(y[mask], prob[mask], threshold, k, bins, score[mask])
+        for name, mask in masks.items()
+        if mask.any()
+    }
+
+
+def _blend_of(parts: list[_Judged], tables: Mapping[str, pa.Table], ys: Mapping) -> ModelArtifact:
+    """The average of the parts' logits after a Platt fit of each on valid: a model that
+    extrapolates (logistic regression) hedged with one that does not (trees)."""
+    components = []
+    for part in parts:
+        cal = fit_platt(part.art.raw_margin(tables["valid"]), ys["valid"])
+        components.append(
+            {"artifact": part.art.to_dict(), "weight": 1.0 / len(parts), "a": cal.a, "b": cal.b}
+        )
+    params = {"parts": [p.art.name for p in parts], "class_weighting": False}
+    first = parts[0].art
+    return ModelArtifact(
+        BLEND,
+        BLEND,
+        first.preprocessor,
+        {"components": components},
+        Calibrator("platt"),
+        params,
+        0.5,
+    )
 
 
 def _train_candidates(
@@ -860,6 +1140,7 @@ def _train_candidates(
     test: pa.Table,
     config: TrainingConfig,
     baseline_scores: Mapping[str, tuple[np.ndarray, np.ndarray]] | None,
+    purged: pa.Table | None,
 ) -> TrainingReport:
     started = time.perf_counter()
     tables = {"train": train, "valid": valid, "test": test}
@@ -869,8 +1150,15 @@ def _train_candidates(
 
     order = np.argsort(_times_of(train, "train"), kind="stable")
     train = train.take(pa.array(order))
+    tables["train"] = train
     times, y_train = _times_of(train, "train"), ys["train"][order]
-    folds = _usable_folds(time_folds(times, config.n_time_folds), y_train)
+    ys["train"] = y_train
+    folds = _usable_folds(
+        purged_time_folds(
+            times, firsts_of(train, times), config.n_time_folds, config.conversion_window_days
+        ),
+        y_train,
+    )
 
     spec = FeatureSpec.from_schema(train.schema, config.exclude_features)
     if not spec.columns:
@@ -879,94 +1167,198 @@ def _train_candidates(
             f"table columns ({', '.join(train.column_names)})"
         )
     groups_test = groups_of(test)
-    modes = {"logistic_regression": "linear", "xgboost": "tree"}
+    masks = {s: pops.population_masks(tables[s]) for s in ("valid", "test")}
+    population, population_note = pops.usable_population(
+        config.evaluation_population, masks["valid"], ys["valid"], config.min_population_positives
+    )
 
     search_start = time.perf_counter()
-    budget_end = search_start + config.search_budget_seconds
+    total_share = sum(SEARCH_SHARES[t] for t in config.model_types)
+    spent = 0.0
     fitted: list[tuple[_Candidate, Preprocessor, np.ndarray]] = []
     for model_type in config.model_types:
         pre = fit_preprocessor(
-            train, spec, modes[model_type], config.min_category_count, config.max_categories
+            train, spec, MODES[model_type], config.min_category_count, config.max_categories
         )
         x_train = pre.transform(train).matrix
-        share = LR_SEARCH_SHARE if len(config.model_types) > 1 else 1.0
-        deadline = (
-            search_start + share * config.search_budget_seconds
-            if model_type == "logistic_regression"
-            else budget_end
-        )
+        spent += SEARCH_SHARES[model_type] / total_share
+        deadline = search_start + spent * config.search_budget_seconds
         data = _FoldData(x_train, y_train, folds, config.n_jobs)
         for cand in _search_family(model_type, data, config, deadline):
             fitted.append((cand, pre, x_train))
     search_seconds = time.perf_counter() - search_start
 
-    candidates: list[dict[str, Any]] = []
-    artifacts: dict[str, ModelArtifact] = {}
-    selection: dict[str, float] = {}
+    judged: dict[str, _Judged] = {}
+    settings: dict[str, tuple[str, _Trial]] = {}
     for cand, pre, x_train in fitted:
-        payload, params, fit_seconds = _final_fit(cand, pre, x_train, y_train, config)
+        payload, params, fit_seconds = _fit_payload(
+            cand.model_type, cand.best, x_train, y_train, config
+        )
         art = ModelArtifact(
             cand.name, cand.model_type, pre, payload, Calibrator("platt"), params, 0.5
         )
-        margin_valid = art.raw_margin(valid)
-        method = choose_calibration(
-            config.calibration, ys["valid"], config.isotonic_min_rows, config.isotonic_min_positives
+        j = _judge(art, tables, ys, masks, population, groups_test, config)
+        j.entry["metrics"]["train_seconds"] = round(fit_seconds, 3)
+        j.entry.update(
+            train_seconds=round(fit_seconds, 3),
+            search_seconds=round(cand.seconds, 3),
+            search=[t.to_dict(config.selection_metric) for t in cand.trials],
         )
-        art.calibrator = fit_calibrator(margin_valid, ys["valid"], method)
-        prob_valid = art.calibrator.apply(margin_valid)
-        art.threshold = m.best_f1_threshold(ys["valid"], prob_valid)
-        pred_test = art.predict(test)
-        metrics, by_group = _evaluate_all(
-            ys["test"], pred_test.probability, pred_test.margin, groups_test, art.threshold, config
-        )
-        metrics_valid, _ = _evaluate_all(
-            ys["valid"], prob_valid, margin_valid, None, art.threshold, config
-        )
-        metrics["train_seconds"] = round(fit_seconds, 3)
-        selection[cand.name] = _selection_loss(ys["valid"], margin_valid, config.selection_metric)
-        artifacts[cand.name] = art
-        candidates.append(
-            {
-                "name": cand.name,
-                "model_type": cand.model_type,
-                "params": params,
-                "class_weighting": bool(params["class_weighting"]),
-                "calibration": art.calibrator.method,
-                "threshold": art.threshold,
-                "valid_selection_score": _score_of(selection[cand.name], config.selection_metric),
-                "metrics": metrics,
-                "metrics_valid": metrics_valid,
-                "metrics_by_lead_source": by_group,
-                "curves": curve_points(ys["test"], pred_test.margin),
-                "train_seconds": round(fit_seconds, 3),
-                "search_seconds": round(cand.seconds, 3),
-                "search": [t.to_dict(config.selection_metric) for t in cand.trials],
-                "top_features": art.top_features(config.top_n_features),
-                "unknown_category_rows_test": pred_test.unknown_counts,
-            }
-        )
+        judged[cand.name] = j
+        settings[cand.name] = (cand.model_type, cand.best)
 
+    best_of = {}
+    for name, j in judged.items():
+        family = j.art.model_type
+        if family not in best_of or j.selection < judged[best_of[family]].selection:
+            best_of[family] = name
+    if config.blend and {"logistic_regression", "xgboost"} <= set(best_of):
+        parts = [judged[best_of["logistic_regression"]], judged[best_of["xgboost"]]]
+        blend = _judge(
+            _blend_of(parts, tables, ys), tables, ys, masks, population, groups_test, config
+        )
+        blend.entry.update(train_seconds=None, search_seconds=None, search=[])
+        judged[BLEND] = blend
+
+    candidates = [j.entry for j in judged.values()]
     for name, (valid_scores, test_scores) in baselines.items():
         candidates.append(
-            _baseline_candidate(name, valid_scores, test_scores, ys, groups_test, config)
+            _baseline_candidate(name, valid_scores, test_scores, ys, masks, groups_test, config)
         )
 
-    chosen = min(selection, key=lambda n: selection[n])  # first (LR) on ties
-    art = artifacts[chosen]
+    chosen = min(judged, key=lambda n: judged[n].selection)  # first (LR) on ties
+    evaluation = judged[chosen].art
+    deployed, gate, refit = evaluation, evaluation, None
+    if config.refit:
+        refitter = _Refitter(spec, settings, evaluation, config)
+        gate, deployed, refit = refitter.run(tables, ys, masks, purged, groups_test)
+        if "candidate" in refit:
+            candidates.append(refit["candidate"])
     return TrainingReport(
         candidates=candidates,
         chosen=chosen,
-        artifact=art,
+        artifact=deployed,
         splits={s: _split_summary(t, ys[s]) for s, t in tables.items()},
         features=list(spec.columns),
         feature_spec=spec.to_dict(),
-        top_features=art.top_features(config.top_n_features),
+        top_features=deployed.top_features(config.top_n_features),
         selection_metric=config.selection_metric,
         search_seconds=round(search_seconds, 3),
         total_seconds=round(time.perf_counter() - started, 3),
         config=_config_dict(config),
-        artifacts=artifacts,
+        artifacts={n: j.art for n, j in judged.items()},
+        evaluation_artifact=evaluation,
+        gate_artifact=gate,
+        population=population,
+        population_note=population_note,
+        refit={k: v for k, v in (refit or {}).items() if k != "candidate"},
+        n_folds=len(folds),
     )
+
+
+class _Refitter:
+    """The chosen setting refitted (preprocessing included) on more matured rows: before the
+    test window (judged and calibrated on test) and on every matured row (deployed)."""
+
+    def __init__(
+        self,
+        spec: FeatureSpec,
+        settings: Mapping[str, tuple[str, _Trial]],
+        evaluation: ModelArtifact,
+        config: TrainingConfig,
+    ) -> None:
+        self.spec, self.settings, self.evaluation, self.config = spec, settings, evaluation, config
+
+    def fit(self, name: str, table: pa.Table) -> ModelArtifact:
+        if name == BLEND:
+            comps = [
+                {**c, "artifact": self.fit(c["artifact"]["name"], table).to_dict()}
+                for c in self.evaluation.model["components"]
+            ]
+            first = ModelArtifact.from_dict(comps[0]["artifact"])
+            return ModelArtifact(
+                BLEND,
+                BLEND,
+                first.preprocessor,
+                {"components": comps},
+                Calibrator("platt"),
+                dict(self.evaluation.params),
+                self.evaluation.threshold,
+            )
+        model_type, trial = self.settings[name]
+        c = self.config
+        pre = fit_preprocessor(
+            table, self.spec, MODES[model_type], c.min_category_count, c.max_categories
+        )
+        y = labels_of(table, "refit")
+        payload, params, _ = _fit_payload(model_type, trial, pre.transform(table).matrix, y, c)
+        return ModelArtifact(name, model_type, pre, payload, Calibrator("platt"), params, 0.5)
+
+    def run(
+        self,
+        tables: Mapping[str, pa.Table],
+        ys: Mapping[str, np.ndarray],
+        masks: Mapping[str, Mapping[str, np.ndarray]],
+        purged: pa.Table | None,
+        groups_test: np.ndarray | None,
+    ) -> tuple[ModelArtifact, ModelArtifact, dict[str, Any]]:
+        c = self.config
+        test = tables["test"]
+        extra = [] if purged is None or not purged.num_rows else [purged]
+        everything = pa.concat_tables([tables["train"], tables["valid"], test, *extra])
+        test_from = int(_times_of(test, "test").min())
+        before = _times_of(everything, "refit") + c.conversion_window_days * US_PER_DAY
+        firsts = firsts_of(everything, _times_of(everything, "refit"))
+        keep = (before <= test_from) & (firsts < test_from)
+        pre_test = everything.filter(pa.array(keep))
+        y_pre = labels_of(pre_test, "refit")
+        if y_pre.sum() < c.min_training_conversions or y_pre.sum() == y_pre.size:
+            note = (
+                f"refit skipped: {int(y_pre.sum())} conversions among {y_pre.size} matured rows "
+                f"whose label window ends before the test window (fewer than var "
+                f"min_training_conversions = {c.min_training_conversions}); the model fitted "
+                "on train and calibrated on valid is deployed"
+            )
+            return self.evaluation, self.evaluation, {"skipped": note}
+        name = self.evaluation.name
+        gate = self.fit(name, pre_test)
+        margin = gate.raw_margin(test)
+        method = choose_calibration(
+            c.calibration, ys["test"], c.isotonic_min_rows, c.isotonic_min_positives
+        )
+        gate.calibrator = fit_calibrator(margin, ys["test"], method)
+        gate.threshold = self.evaluation.threshold
+        prob = gate.calibrator.apply(margin)
+        metrics, by_group = _evaluate_all(ys["test"], prob, margin, groups_test, gate.threshold, c)
+        deployed = self.fit(name, everything)
+        deployed.calibrator, deployed.threshold = gate.calibrator, gate.threshold
+        entry = {
+            "name": f"{name}_refit",
+            "model_type": "refit",
+            "params": gate.params,
+            "class_weighting": bool(gate.params.get("class_weighting", False)),
+            "calibration": gate.calibrator.method,
+            "threshold": gate.threshold,
+            "valid_selection_score": None,
+            "metrics": metrics,
+            "metrics_valid": {},
+            "metrics_by_lead_source": by_group,
+            "metrics_by_population": _by_population(
+                ys["test"], prob, margin, masks["test"], gate, c
+            ),
+            "curves": curve_points(ys["test"], margin),
+            "train_seconds": None,
+            "search_seconds": None,
+            "search": [],
+            "top_features": [],
+        }
+        info = {
+            "pre_test_rows": pre_test.num_rows,
+            "all_rows": everything.num_rows,
+            "calibrated_on": "test",
+            "candidate": entry,
+        }
+        return gate, deployed, info
 
 
 def _score_of(loss: float, metric: str) -> float:
@@ -982,6 +1374,7 @@ def _baseline_candidate(
     valid_scores: np.ndarray,
     test_scores: np.ndarray,
     ys: Mapping[str, np.ndarray],
+    masks: Mapping[str, Mapping[str, np.ndarray]],
     groups_test: np.ndarray | None,
     config: TrainingConfig,
 ) -> dict[str, Any]:
@@ -1010,6 +1403,9 @@ def _baseline_candidate(
         "metrics": metrics,
         "metrics_valid": metrics_valid,
         "metrics_by_lead_source": by_group,
+        "metrics_by_population": _by_population(
+            ys["test"], cal.apply(test_scores), test_scores, masks["test"], None, config
+        ),
         "curves": curve_points(ys["test"], test_scores),
         "train_seconds": None,
         "search_seconds": None,

@@ -18,6 +18,7 @@ def model(dbt, session):
         unique_key="model_version",
         incremental_strategy="delete+insert",
         full_refresh=False,
+        on_schema_change="append_new_columns",
     )
     settings = dbt.config.get("leadscore_vars")
     existing = None
@@ -47,7 +48,8 @@ def model(dbt, session):
             recommendation = dict(zip(columns, latest[0], strict=True))
 
     def load_labelled():
-        # each split capped at max_rows_per_split by a deterministic hash sample and joined
+        # each split (and the purged rows, which only the refit reads) capped at
+        # max_rows_per_split by a deterministic hash sample and joined
         # to its rule score in DuckDB, before anything reaches Python memory
         snapshots = dbt.ref("training_snapshots")
         rules = dbt.ref("training_rule_scores")
@@ -55,9 +57,9 @@ def model(dbt, session):
             snapshots.filter(f"split = '{split}'")
             .order("hash(lead_id, snapshot_at)")
             .limit(config.max_rows_per_split)
-            for split in ("train", "valid", "test")
+            for split in ("train", "valid", "test", "purged")
         ]
-        labelled = sample[0].union(sample[1]).union(sample[2]).set_alias("s")
+        labelled = sample[0].union(sample[1]).union(sample[2]).union(sample[3]).set_alias("s")
         joined = labelled.join(
             rules.select("lead_id, snapshot_at, rule_score").set_alias("r"),
             "s.lead_id = r.lead_id and s.snapshot_at = r.snapshot_at",
