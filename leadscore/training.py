@@ -888,6 +888,7 @@ class TrainingReport:
     population_note: str | None = None
     refit: dict[str, Any] = field(default_factory=dict)
     n_folds: int = 0
+    searched_on: str = ""
 
     def reported(self) -> dict[str, Any]:
         """The candidate entry whose test figures the registry reports: the refit before
@@ -917,13 +918,14 @@ class TrainingReport:
             "population_note": self.population_note,
             "refit": self.refit,
             "n_folds": self.n_folds,
+            "searched_on": self.searched_on,
         }
 
     def summary(self) -> str:
         """A few lines per candidate with the test metrics, for logs."""
         lines = [
             f"chosen: {self.chosen} (on valid {self.selection_metric}, population "
-            f"{self.population}; {self.n_folds} purged CV folds)"
+            f"{self.population}; hyperparameters on {self.searched_on})"
         ]
         for c in self.candidates:
             lines.append(f"  {c['name']:<34} " + m.summarize(c["metrics"], REPORT_METRICS))
@@ -1183,7 +1185,15 @@ def _train_candidates(
         x_train = pre.transform(train).matrix
         spent += SEARCH_SHARES[model_type] / total_share
         deadline = search_start + spent * config.search_budget_seconds
-        data = _FoldData(x_train, y_train, folds, config.n_jobs)
+        if folds:
+            data = _FoldData(x_train, y_train, folds, config.n_jobs)
+        else:
+            # no purged fold fits in train (history shorter than two windows): tune on valid,
+            # whose leads and label windows are purged from train by construction
+            n = x_train.shape[0]
+            x_both = np.vstack([x_train, pre.transform(valid).matrix])
+            y_both = np.concatenate([y_train, ys["valid"]])
+            data = _FoldData(x_both, y_both, [(n, np.arange(n, x_both.shape[0]))], config.n_jobs)
         for cand in _search_family(model_type, data, config, deadline):
             fitted.append((cand, pre, x_train))
     search_seconds = time.perf_counter() - search_start
@@ -1253,6 +1263,7 @@ def _train_candidates(
         population_note=population_note,
         refit={k: v for k, v in (refit or {}).items() if k != "candidate"},
         n_folds=len(folds),
+        searched_on="purged CV folds of train" if folds else "valid (no purged fold fits in train)",
     )
 
 

@@ -69,7 +69,7 @@ def test_first_build_trains_one_champion_and_second_reuses_it(steps):
     first = steps["after_first"]
     assert len(first) == 1
     assert first[0]["status"] == "champion" and first[0]["is_champion"]
-    assert first[0]["model_type"] in ("logistic_regression", "xgboost")
+    assert first[0]["model_type"] in ("logistic_regression", "xgboost", "mlp", "blend")
     assert steps["after_second"] == first  # no retrain, nothing changed
 
 
