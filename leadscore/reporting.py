@@ -48,6 +48,9 @@ def comparison_rows(model_version: str, report: dict[str, Any]) -> list[dict[str
         segments = {"overall": cand["metrics"]}
         for source, metrics in (cand.get("metrics_by_lead_source") or {}).items():
             segments[f"lead_source={source}"] = metrics
+        for population, metrics in (cand.get("metrics_by_population") or {}).items():
+            if population != "all":  # 'all' is 'overall'
+                segments[f"population={population}"] = metrics
         for segment, metrics in segments.items():
             for metric, value in metrics.items():
                 rows.append(
@@ -114,12 +117,20 @@ def model_card(row: dict[str, Any]) -> str:
             f"{row[f'n_{split}_rows']} | {row[f'n_{split}_positives']} |"
         )
     lines += ["", "## Test metrics (all candidates, same test rows)", ""]
+    lines.append(
+        "Splits are purged and lead-disjoint (docs/decisions.md). Candidates are fitted on train; "
+        f"hyperparameters were searched on {report.get('searched_on') or 'time-ordered folds'}. "
+        f"`{report['chosen']}_refit` is the chosen setting refitted on every matured row before "
+        "the test window: its figures are the ones the registry reports."
+    )
+    lines.append("")
     lines.append("| candidate | " + " | ".join(CARD_METRICS) + " |")
     lines.append("|---" * (len(CARD_METRICS) + 1) + "|")
     for cand in report["candidates"]:
         name = cand["name"] + (" (chosen)" if cand["name"] == report["chosen"] else "")
         values = " | ".join(_fmt(cand["metrics"].get(k)) for k in CARD_METRICS)
         lines.append(f"| {name} | {values} |")
+    lines += ["", *_population_section(report), *_candidate_verdicts(report)]
     lines += ["", "## Chosen model by lead_source (test)", ""]
     lines.append("| lead_source | rows | positives | roc_auc | pr_auc | ece |")
     lines.append("|---|---|---|---|---|---|")
@@ -143,6 +154,75 @@ def model_card(row: dict[str, Any]) -> str:
         "- By-source metrics of small sources are noisy; undefined values (one class) show -.",
     ]
     return "\n".join(lines) + "\n"
+
+
+POPULATION_LABELS = {
+    "all": "every snapshot",
+    "first_score": "first score of each lead",
+    "age_0_7": "leads 0-7 days old",
+    "age_8_30": "8-30 days old",
+    "age_31_90": "31-90 days old",
+    "age_over_90": "over 90 days old",
+}
+
+
+def _population_section(report: dict[str, Any]) -> list[str]:
+    """ROC-AUC of every candidate per population (test), and which population chose."""
+    cands = [c for c in report["candidates"] if c.get("metrics_by_population")]
+    if not cands:
+        return []
+    names = [p for p in POPULATION_LABELS if any(p in c["metrics_by_population"] for c in cands)]
+    chosen_on = report.get("population") or "all"
+    note = f"; {report['population_note']}" if report.get("population_note") else ""
+    lines = [
+        "## Test ROC-AUC by population",
+        "",
+        f"Model choice and the gate use **{POPULATION_LABELS.get(chosen_on, chosen_on)}** "
+        f"(var evaluation_population){note}.",
+        "",
+        "| candidate | " + " | ".join(POPULATION_LABELS[p] for p in names) + " |",
+        "|---" * (len(names) + 1) + "|",
+    ]
+    for cand in cands:
+        pops = cand["metrics_by_population"]
+        values = " | ".join(
+            _fmt(pops.get(p, {}).get("roc_auc")) + f" (n={pops.get(p, {}).get('n_rows', 0)})"
+            for p in names
+        )
+        lines.append(f"| {cand['name']} | {values} |")
+    return [*lines, ""]
+
+
+def _candidate_verdicts(report: dict[str, Any]) -> list[str]:
+    """Where the network and the blend won or lost, in words."""
+    ranked = [c for c in report["candidates"] if c.get("valid_selection_score") is not None]
+    ranked = [c for c in ranked if c.get("model_type") != "baseline"]
+    if not ranked:
+        return []
+    ranked.sort(
+        key=lambda c: (
+            -c["valid_selection_score"]
+            if report.get("selection_metric") == "pr_auc"
+            else c["valid_selection_score"]
+        )
+    )
+    lines = ["## Which candidate earned its place", ""]
+    for name in ("mlp", "blend"):
+        cand = next((c for c in ranked if c["name"] == name), None)
+        if cand is None:
+            continue
+        place = ranked.index(cand) + 1
+        verdict = (
+            "won: it is the deployed model"
+            if place == 1
+            else f"lost: ranked {place} of {len(ranked)}"
+        )
+        lines.append(
+            f"- `{name}` {verdict} on valid ({report.get('selection_metric')} "
+            f"{_fmt(cand['valid_selection_score'])} vs {_fmt(ranked[0]['valid_selection_score'])} "
+            f"for `{ranked[0]['name']}`)."
+        )
+    return [*lines, ""]
 
 
 def write_atomic(path: Path, text: str) -> None:
