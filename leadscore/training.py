@@ -889,6 +889,7 @@ class TrainingReport:
     refit: dict[str, Any] = field(default_factory=dict)
     n_folds: int = 0
     searched_on: str = ""
+    choice: dict[str, Any] = field(default_factory=dict)
 
     def reported(self) -> dict[str, Any]:
         """The candidate entry whose test figures the registry reports: the refit before
@@ -919,6 +920,7 @@ class TrainingReport:
             "refit": self.refit,
             "n_folds": self.n_folds,
             "searched_on": self.searched_on,
+            "choice": self.choice,
         }
 
     def summary(self) -> str:
@@ -1044,6 +1046,61 @@ class _Judged:
     art: ModelArtifact
     entry: dict[str, Any]
     selection: float
+    margin_valid: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+
+
+# among candidates whose valid score is within one bootstrap standard error of the best, the
+# first of this order is chosen: the hedge between extrapolation and interactions first, then
+# the model that extrapolates, then the rest (docs/decisions.md "Robust model choice")
+PREFERENCE: tuple[str, ...] = (
+    "blend",
+    "logistic_regression",
+    "logistic_regression_balanced",
+    "xgboost",
+    "xgboost_balanced",
+    "mlp",
+)
+CHOICE_BOOTSTRAPS = 100
+CHOICE_MAX_ROWS = 20_000
+
+
+def choose_candidate(
+    judged: Mapping[str, _Judged], y: np.ndarray, mask: np.ndarray, config: TrainingConfig
+) -> tuple[str, dict[str, Any]]:
+    """The candidate to deploy: the most preferred (PREFERENCE) among those whose valid
+    selection loss is within one standard error of the best one's, the error being that of
+    the paired difference over bootstrap resamples of the valid rows of the population
+    (at most CHOICE_MAX_ROWS rows, CHOICE_BOOTSTRAPS resamples, seeded). Returns the name and
+    what was decided, for the report."""
+    best = min(judged, key=lambda n: judged[n].selection)  # first (LR) on ties
+    rows = np.flatnonzero(mask)
+    rng = np.random.default_rng(config.seed)
+    if rows.size > CHOICE_MAX_ROWS:
+        rows = np.sort(rng.choice(rows, CHOICE_MAX_ROWS, replace=False))
+    losses = {n: [] for n in judged}
+    for _ in range(CHOICE_BOOTSTRAPS):
+        sample = rows[rng.integers(0, rows.size, rows.size)]
+        ys = y[sample]
+        if not 0 < ys.sum() < ys.size:
+            continue
+        for name, j in judged.items():
+            losses[name].append(
+                _selection_loss(ys, j.margin_valid[sample], config.selection_metric)
+            )
+    tied = []
+    for name, j in judged.items():
+        diff = np.asarray(losses[name]) - np.asarray(losses[best])
+        se = float(diff.std()) if diff.size > 1 else 0.0
+        if j.selection - judged[best].selection <= se:
+            tied.append(name)
+    rank = {name: i for i, name in enumerate(PREFERENCE)}
+    chosen = min(tied, key=lambda n: (rank.get(n, len(rank)), judged[n].selection))
+    return chosen, {
+        "best_on_valid": best,
+        "within_one_se": tied,
+        "chosen": chosen,
+        "rule": "most preferred within one bootstrap standard error of the best on valid",
+    }
 
 
 def _judge(
@@ -1073,6 +1130,7 @@ def _judge(
     )
     sel = masks["valid"][population]
     selection = _selection_loss(ys["valid"][sel], margin_valid[sel], config.selection_metric)
+    margin_kept = margin_valid
     entry = {
         "name": art.name,
         "model_type": art.model_type,
@@ -1094,7 +1152,7 @@ def _judge(
         "top_features": art.top_features(config.top_n_features),
         "unknown_category_rows_test": pred_test.unknown_counts,
     }
-    return _Judged(art, entry, selection)
+    return _Judged(art, entry, selection, margin_kept)
 
 
 def _by_population(
@@ -1236,7 +1294,7 @@ def _train_candidates(
             _baseline_candidate(name, valid_scores, test_scores, ys, masks, groups_test, config)
         )
 
-    chosen = min(judged, key=lambda n: judged[n].selection)  # first (LR) on ties
+    chosen, choice = choose_candidate(judged, ys["valid"], masks["valid"][population], config)
     evaluation = judged[chosen].art
     deployed, gate, refit = evaluation, evaluation, None
     if config.refit:
@@ -1264,6 +1322,7 @@ def _train_candidates(
         refit={k: v for k, v in (refit or {}).items() if k != "candidate"},
         n_folds=len(folds),
         searched_on="purged CV folds of train" if folds else "valid (no purged fold fits in train)",
+        choice=choice,
     )
 
 

@@ -122,7 +122,11 @@ def test_every_candidate_is_trained_evaluated_and_beats_the_baselines(report):
 def test_choice_is_made_on_valid_not_test(report):
     ml = [c for c in report.candidates if c["model_type"] not in ("baseline", "refit")]
     best_on_valid = max(ml, key=lambda c: c["valid_selection_score"])  # pr_auc: higher wins
-    assert report.chosen == best_on_valid["name"]
+    assert report.choice["best_on_valid"] == best_on_valid["name"]
+    tied = report.choice["within_one_se"]
+    assert best_on_valid["name"] in tied and report.chosen in tied
+    # the most preferred of the tied: the blend when it is among them
+    assert report.chosen == ("blend" if "blend" in tied else report.chosen)
     assert report.evaluation_artifact is report.artifacts[report.chosen]
     # the deployed model is the same setting refitted on more rows, with the test calibration
     assert report.artifact is not report.evaluation_artifact
@@ -217,7 +221,7 @@ def test_log_loss_selection_and_platt_calibration(splits):
     rep = train_candidates(train, valid, test, cfg)
     chosen_from = [c for c in rep.candidates if c["valid_selection_score"] is not None]
     best = min(chosen_from, key=lambda c: c["valid_selection_score"])  # lower wins
-    assert rep.chosen == best["name"]
+    assert rep.choice["best_on_valid"] == best["name"]
     assert all(c["calibration"] == "platt" for c in rep.candidates)
     again = ModelArtifact.from_json(rep.artifact.to_json())
     assert again.calibrator.method == "platt"
