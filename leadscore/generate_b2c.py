@@ -1,7 +1,8 @@
 """Generator scenario ``b2c_shift``: a B2C export with a regime shift (``--scenario b2c_shift``).
 
-Real CRM exports beat leadscore with a plain notebook on data like this, so the demo generator
-can make it. Compared with the B2B demo (:mod:`leadscore.generate`):
+On real CRM exports like this a plain notebook beat leadscore, so the demo generator can make
+such data (``benchmarks/notebook_baseline.py`` measures the comparison). Compared with the B2B
+demo (:mod:`leadscore.generate`):
 
 - **No firmographics.** ``leads`` has lead_id, created_at, lead_source, country and three custom
   attributes, and no company_size, industry, job_title or email column. The custom attributes
