@@ -35,6 +35,12 @@ market change). The truth holds the drifted propensities; ``../truth/drift.json`
 was injected. Leads created before the date are unchanged (same rows as without drift; with
 ``engagement_shift`` their activities from the date on are logged the new way).
 
+Scenarios (``scenario``): ``b2b`` (the default) is everything above. ``b2c_shift`` is a B2C
+export with a regime shift: no firmographic columns, custom attributes of which one trends with
+calendar time, a jump of the conversion base rate in the last months and weak activities; it is
+described in :mod:`leadscore.generate_b2c` and ``../truth/scenario.json`` records it (a b2b run
+removes a stale scenario.json).
+
 Generation is vectorised with numpy and pyarrow and runs in chunks of leads; chunk ``k`` draws
 from its own random stream (``SeedSequence(seed, spawn_key=(k,))``), so the output depends only
 on the arguments. Faults and drift draw from separate streams: faults change no clean value, and
@@ -50,7 +56,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -171,6 +177,9 @@ DRIFT_KINDS = (
     "conversion_shift",  # leads created from the date on convert less (a market change)
 )
 LEAD_DRIFT_KINDS = ("new_source", "conversion_shift")  # these redraw the leads from the date on
+#: data scenarios (the module docstring); b2b is the demo, the others live in their own module
+SCENARIOS = ("b2b", "b2c_shift")
+SCENARIO_METADATA_KEY = b"leadscore.scenario"
 UNKNOWN_ACTIVITY_TYPES = ("chat_message", "Webinar_Registered", "call_attempt", "linkedin_click")
 PLACEHOLDER_VALUES = ("Select", "unknown", "N/A", "-")
 FUTURE_YEAR = 2031
@@ -464,6 +473,8 @@ class GeneratorConfig:
     chunk_size: int = DEFAULT_CHUNK_SIZE
     drift_after: date | None = None  # first day of the drift (None: no drift)
     drift_kinds: tuple[str, ...] = DRIFT_KINDS  # used only with drift_after
+    scenario: str = "b2b"
+    shift_after: date | None = None  # b2c_shift: first day of the base-rate jump (None: default)
 
     def __post_init__(self) -> None:
         if self.n_leads < 1 or self.n_leads > 99_999_999:
@@ -475,6 +486,41 @@ class GeneratorConfig:
         if self.chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size}")
         self._check_drift()
+        self._check_scenario()
+
+    def _check_scenario(self) -> None:
+        if self.scenario not in SCENARIOS:
+            raise ValueError(
+                f"unknown scenario {self.scenario!r}; choose from {', '.join(SCENARIOS)}"
+            )
+        if self.scenario == "b2b":
+            if self.shift_after is not None:
+                raise ValueError(
+                    "shift_after applies to scenario b2c_shift only; for b2b data use "
+                    "drift_after (--drift-after) or leave it unset"
+                )
+            return
+        if self.fault_rate > 0 or self.drift_after is not None:
+            raise ValueError(
+                f"scenario {self.scenario} injects no faults and no drift; leave fault_rate "
+                "(--faults) at 0 and drift_after (--drift-after) unset, or use scenario b2b"
+            )
+        if not self.start_date < self.shift_date <= self.end_date:
+            raise ValueError(
+                f"shift_after {self.shift_date.isoformat()} is outside the data period "
+                f"{self.start_date.isoformat()}..{self.end_date.isoformat()}; choose a date "
+                f"after {self.start_date.isoformat()} and on or before "
+                f"{self.end_date.isoformat()} (default: four months before the end)"
+            )
+
+    @property
+    def shift_date(self) -> date:
+        """b2c_shift: first day of the base-rate jump (default: the last four months)."""
+        if self.shift_after is not None:
+            return self.shift_after
+        from leadscore import generate_b2c
+
+        return generate_b2c.default_shift_after(self.end_date)
 
     def _check_drift(self) -> None:
         unknown = [k for k in self.drift_kinds if k not in DRIFT_KINDS]
@@ -1496,11 +1542,13 @@ def _opportunity_faults(
 
 @dataclass
 class Chunk:
-    """The tables of one chunk of leads, the faults injected into them and the drift counts."""
+    """The tables of one chunk of leads, the faults injected into them, the drift counts and
+    the scenario counts (none for b2b)."""
 
     tables: dict[str, pa.Table]
     faults: dict[str, int]
     drift: dict[str, int]
+    scenario: dict[str, int] = field(default_factory=dict)
 
 
 def _rng(seed: int, *key: int) -> np.random.Generator:
@@ -1510,6 +1558,10 @@ def _rng(seed: int, *key: int) -> np.random.Generator:
 def _chunk(
     cfg: GeneratorConfig, index: int, first: int, n: int, activity_id: int, opportunity_id: int
 ) -> Chunk:
+    if cfg.scenario == "b2c_shift":
+        from leadscore import generate_b2c
+
+        return generate_b2c.chunk(cfg, index, first, n, activity_id, opportunity_id)
     rng = _rng(cfg.seed, index)
     leads = _leads(rng, cfg, first, n)
     drift = dict.fromkeys(DRIFT_COUNTS, 0)
@@ -1574,23 +1626,52 @@ def generate(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     drift_after: date | None = None,
     drift_kinds: Sequence[str] = DRIFT_KINDS,
+    scenario: str = "b2b",
+    shift_after: date | None = None,
 ) -> dict[str, pa.Table]:
     """All tables in memory: the four raw tables and lead_truth.
 
-    The fault counts and the drift report ride along as JSON in the schema metadata of
-    lead_truth (read them with :func:`fault_counts` and :func:`drift_report`).
+    The fault counts, the drift report and (other than b2b) the scenario report ride along as
+    JSON in the schema metadata of lead_truth (read them with :func:`fault_counts`,
+    :func:`drift_report` and :func:`scenario_report`).
     """
     cfg = GeneratorConfig(
-        n_leads, seed, end_date, months, fault_rate, chunk_size, drift_after, tuple(drift_kinds)
+        n_leads,
+        seed,
+        end_date,
+        months,
+        fault_rate,
+        chunk_size,
+        drift_after,
+        tuple(drift_kinds),
+        scenario,
+        shift_after,
     )
     chunks = list(iter_chunks(cfg))
     tables = {name: pa.concat_tables([c.tables[name] for c in chunks]) for name in SCHEMAS}
     faults = _sum_counts([c.faults for c in chunks], FAULT_KINDS)
     drift = _drift_report(cfg, _sum_counts([c.drift for c in chunks], DRIFT_COUNTS))
-    tables[TRUTH_TABLE] = tables[TRUTH_TABLE].replace_schema_metadata(
-        {FAULTS_METADATA_KEY: json.dumps(faults), DRIFT_METADATA_KEY: json.dumps(drift)}
-    )
+    metadata = {FAULTS_METADATA_KEY: json.dumps(faults), DRIFT_METADATA_KEY: json.dumps(drift)}
+    if cfg.scenario != "b2b":
+        report = _scenario_report(cfg, [c.scenario for c in chunks])
+        metadata[SCENARIO_METADATA_KEY] = json.dumps(report)
+    tables[TRUTH_TABLE] = tables[TRUTH_TABLE].replace_schema_metadata(metadata)
     return tables
+
+
+def _scenario_report(cfg: GeneratorConfig, chunks: Sequence[Mapping[str, int]]) -> dict:
+    from leadscore import generate_b2c
+
+    return generate_b2c.scenario_report(cfg, _sum_counts(chunks, generate_b2c.COUNTS))
+
+
+def schemas(cfg: GeneratorConfig) -> dict[str, pa.Schema]:
+    """The schema of every table a run writes (the leads columns depend on the scenario)."""
+    if cfg.scenario == "b2c_shift":
+        from leadscore import generate_b2c
+
+        return {**SCHEMAS, "leads": generate_b2c.LEADS_SCHEMA}
+    return dict(SCHEMAS)
 
 
 def fault_counts(tables: dict[str, pa.Table]) -> dict[str, int]:
@@ -1607,6 +1688,25 @@ def drift_report(tables: dict[str, pa.Table]) -> dict[str, object]:
     if DRIFT_METADATA_KEY not in metadata:
         return _no_drift_report()
     return json.loads(metadata[DRIFT_METADATA_KEY])
+
+
+def scenario_report(tables: dict[str, pa.Table]) -> dict[str, object]:
+    """The scenario of tables returned by :func:`generate` (what scenario.json holds; b2b has
+    no scenario.json)."""
+    metadata = tables[TRUTH_TABLE].schema.metadata or {}
+    if SCENARIO_METADATA_KEY not in metadata:
+        return {"scenario": "b2b"}
+    return json.loads(metadata[SCENARIO_METADATA_KEY])
+
+
+def _write_scenario_json(out_dir: str | os.PathLike[str], report: Mapping) -> Path | None:
+    """scenario.json beside the truth; a b2b run removes a stale one (and writes none, so b2b
+    output stays what it was before scenarios existed)."""
+    path = truth_dir(out_dir) / "scenario.json"
+    if report.get("scenario", "b2b") == "b2b":
+        path.unlink(missing_ok=True)
+        return None
+    return _write_json(out_dir, "scenario.json", report)
 
 
 def truth_dir(out_dir: str | os.PathLike[str]) -> Path:
@@ -1637,6 +1737,9 @@ def write(tables: dict[str, pa.Table], out_dir: str | os.PathLike[str]) -> dict[
         pq.write_table(table, path, compression="zstd")
     paths["faults"] = _write_json(out_dir, "faults.json", fault_counts(tables))
     paths["drift"] = _write_json(out_dir, "drift.json", drift_report(tables))
+    scenario = _write_scenario_json(out_dir, scenario_report(tables))
+    if scenario is not None:
+        paths["scenario"] = scenario
     return paths
 
 
@@ -1645,13 +1748,15 @@ def generate_to(cfg: GeneratorConfig, out_dir: str | os.PathLike[str]) -> dict[s
     paths = _paths(out_dir)
     for path in paths.values():
         path.parent.mkdir(parents=True, exist_ok=True)
+    table_schemas = schemas(cfg)
     writers = {
-        name: pq.ParquetWriter(path, SCHEMAS[name], compression="zstd")
+        name: pq.ParquetWriter(path, table_schemas[name], compression="zstd")
         for name, path in paths.items()
     }
     rows = dict.fromkeys(paths, 0)
     faults: list[dict[str, int]] = []
     drift: list[dict[str, int]] = []
+    scenario: list[dict[str, int]] = []
     try:
         for chunk in iter_chunks(cfg):
             for name, writer in writers.items():
@@ -1659,18 +1764,22 @@ def generate_to(cfg: GeneratorConfig, out_dir: str | os.PathLike[str]) -> dict[s
                 rows[name] += chunk.tables[name].num_rows
             faults.append(chunk.faults)
             drift.append(chunk.drift)
+            scenario.append(chunk.scenario)
     finally:
         for writer in writers.values():
             writer.close()
     _write_json(out_dir, "faults.json", _sum_counts(faults, FAULT_KINDS))
     _write_json(out_dir, "drift.json", _drift_report(cfg, _sum_counts(drift, DRIFT_COUNTS)))
+    report = {"scenario": "b2b"} if cfg.scenario == "b2b" else _scenario_report(cfg, scenario)
+    _write_scenario_json(out_dir, report)
     return rows
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m leadscore.generate",
-        description="Generate a synthetic B2B lead funnel (raw CRM tables as Parquet).",
+        description="Generate a synthetic lead funnel (raw CRM tables as Parquet): the B2B demo "
+        "or another --scenario.",
     )
     parser.add_argument("--leads", type=int, required=True, help="number of leads")
     parser.add_argument("--seed", type=int, required=True, help="random seed")
@@ -1700,6 +1809,19 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=None,
         metavar="KIND[,KIND...]",
         help=f"comma-separated drift kinds (default: all of {','.join(DRIFT_KINDS)})",
+    )
+    parser.add_argument(
+        "--scenario",
+        default="b2b",
+        help=f"data scenario, one of {', '.join(SCENARIOS)} (default b2b: the B2B demo; "
+        "b2c_shift: B2C, no firmographics, a trending attribute and a base-rate jump)",
+    )
+    parser.add_argument(
+        "--shift-after",
+        type=_iso_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="b2c_shift: first day of the base-rate jump (default: four months before the end)",
     )
     return parser.parse_args(argv)
 
@@ -1735,6 +1857,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             chunk_size=args.chunk_size,
             drift_after=args.drift_after,
             drift_kinds=_drift_kinds(args.drift_kinds),
+            scenario=args.scenario,
+            shift_after=args.shift_after,
         )
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -1746,6 +1870,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if cfg.drift_after is not None:
         path = truth_dir(args.out) / "drift.json"
         print(f"drift from {cfg.drift_after}: {', '.join(cfg.drift_kinds)} -> {path}")
+    if cfg.scenario != "b2b":
+        path = truth_dir(args.out) / "scenario.json"
+        report = json.loads(path.read_text())
+        print(f"scenario {cfg.scenario} (base-rate jump from {cfg.shift_date}) -> {path}")
+        print(f"dbt vars for its custom attributes: --vars '{report['dbt_vars']}'")
     print(f"generated in {time.perf_counter() - started:.1f} s")
     return 0
 

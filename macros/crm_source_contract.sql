@@ -12,6 +12,22 @@
 {% endmacro %}
 
 
+{#- Contract columns a source may lack (DESIGN.md: B2C exports have no firmographics), with
+    their types. In files mode the registered view adds an absent one as a typed NULL column,
+    so every model reads it as unknown; in tables mode the table must have it. -#}
+{% macro crm_optional_columns() %}
+    {{ return({
+        'leads': {
+            'company_size': dbt.type_bigint(),
+            'industry': dbt.type_string(),
+            'country': dbt.type_string(),
+            'job_title': dbt.type_string(),
+            'email': dbt.type_string(),
+        },
+    }) }}
+{% endmacro %}
+
+
 {#- on-run-start hook. In files mode, finds $LEADSCORE_RAW_DIR/<table>.parquet or .csv and
     creates a view per table in var crm_schema; in tables mode, expects the tables there.
     Either way it checks the required columns and the custom attribute vars, and stops the
@@ -31,7 +47,8 @@
     {% endif %}
     {% for table, required in crm_source_contract().items() %}
         {% if mode == 'files' %}
-            {% do leadscore.register_raw_file(raw_dir, schema, table, required) %}
+            {% do leadscore.register_raw_file(raw_dir, schema, table, required,
+                                              crm_optional_columns().get(table, {})) %}
         {% endif %}
         {% set found = run_query(
             "select lower(column_name) from information_schema.columns "
@@ -64,7 +81,7 @@
 {% endmacro %}
 
 
-{% macro register_raw_file(raw_dir, schema, table, required) %}
+{% macro register_raw_file(raw_dir, schema, table, required, optional={}) %}
     {% set base = raw_dir ~ '/' ~ table %}
     {% set files = run_query(
         "select file from glob('" ~ base | replace("'", "''") ~ ".parquet') "
@@ -87,6 +104,13 @@
     {% else %}
         {% set reader = "read_parquet('" ~ path ~ "')" %}
     {% endif %}
+    {% set found = run_query('describe select * from ' ~ reader).columns[0].values()
+                   | map('lower') | list %}
+    {% set added = [] %}
+    {% for column, type in optional.items() if column not in found %}
+        {% do added.append('cast(null as ' ~ type ~ ') as ' ~ column) %}
+    {% endfor %}
     {% do run_query('create or replace view ' ~ schema ~ '.' ~ table
-                    ~ ' as select * from ' ~ reader) %}
+                    ~ ' as select *' ~ (', ' ~ added | join(', ') if added else '')
+                    ~ ' from ' ~ reader) %}
 {% endmacro %}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from rawdata import SCHEMAS, default_leads, dt, write_raw
@@ -39,6 +40,32 @@ def test_custom_attribute_that_is_not_a_column_is_named(dbt_runner, tmp_path: Pa
     run = dbt_runner(["build", "--vars", '{"lead_categorical_attributes": ["plan_tier"]}'], raw)
     assert run.returncode != 0
     assert "custom attribute 'plan_tier'" in run.output
+
+
+def test_b2c_leads_without_firmographic_columns_build_with_them_null(dbt_runner, tmp_path: Path):
+    """DESIGN.md: company_size, industry, country, job_title and email may be absent (B2C)."""
+    firmographics = ("company_size", "industry", "country", "job_title", "email")
+    schema = pa.schema([f for f in SCHEMAS["leads"] if f.name not in firmographics])
+    schema = schema.append(pa.field("basket_value", pa.float64()))
+    leads = [
+        {"lead_id": row["lead_id"], "created_at": row["created_at"],
+         "lead_source": row["lead_source"], "basket_value": 10.0 * (i + 1)}
+        for i, row in enumerate(default_leads())
+    ]  # fmt: skip
+    raw = write_raw(tmp_path / "raw", tables={"leads": leads}, schemas={"leads": schema})
+    selection = ["--select", "staging", "--indirect-selection", "cautious"]
+    attributes = ["--vars", '{"lead_numeric_attributes": ["basket_value"]}']
+    run = dbt_runner(["build", *selection, *attributes], raw)
+    assert run.returncode == 0, run.output[-4000:]
+    rows = run.query(
+        "select lead_id, company_size, industry, country, job_title, email, basket_value "
+        "from stg_crm__leads order by lead_id"
+    )
+    assert rows == [
+        ("L1", None, None, None, None, None, 10.0),
+        ("L2", None, None, None, None, None, 20.0),
+        ("L3", None, None, None, None, None, 30.0),
+    ]
 
 
 def test_both_csv_and_parquet_for_one_table_is_an_error(dbt_runner, tmp_path: Path):
