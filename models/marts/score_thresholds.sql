@@ -44,7 +44,7 @@ splits as (
         min(model_version) as model_version,
         min(evaluated_on) as evaluated_on,
         count(*) as n_rows,
-        sum(converted) as n_converted,
+        cast(sum(converted) as {{ dbt.type_bigint() }}) as n_converted,
         count(conversion_probability) > 0 as has_probability
     from scored
     group by evaluated_split
@@ -83,12 +83,12 @@ cumulative as (
         splits.n_rows as n_split_rows,
         splits.n_converted as n_split_conversions,
         coalesce(by_score.n_rows, 0) > 0 as is_score_on_split,
-        sum(coalesce(by_score.n_rows, 0)) over (
+        cast(sum(coalesce(by_score.n_rows, 0)) over (
             partition by splits.evaluated_split order by thresholds.threshold_score desc
-        ) as n_contacted,
-        sum(coalesce(by_score.n_converted, 0)) over (
+        ) as {{ dbt.type_bigint() }}) as n_contacted,
+        cast(sum(coalesce(by_score.n_converted, 0)) over (
             partition by splits.evaluated_split order by thresholds.threshold_score desc
-        ) as n_conversions,
+        ) as {{ dbt.type_bigint() }}) as n_conversions,
         case
             when splits.has_probability
                 then sum(coalesce(by_score.expected_converted, 0)) over (
