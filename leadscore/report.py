@@ -21,7 +21,8 @@ Decisions:
   (``curve_table`` below builds that model from the registry's training reports).
 - Gains, lift and calibration: the latest matured cohort of ``model_performance`` (what
   really happened to a past run's leads) when there is one, else the scoring model's
-  hold-out test rows (``holdout_predictions``), where the rule score is ranked alongside.
+  hold-out test rows (``holdout_predictions`` with evaluated_split 'test'), where the rule
+  score is ranked alongside.
   Ties in a score are broken in expectation (``leadscore.metrics.top_k_positives``), so the
   whole-number rule score gets a fair curve.
 - Column sets are discovered at run time where the export is wide (segments, drift, data
@@ -391,9 +392,11 @@ def deciles_from_performance(rows: list[dict[str, Any]]) -> Deciles:
 
 
 def deciles_from_holdout(table: pa.Table) -> Deciles:
-    """Deciles of holdout_predictions by conversion_probability (and by rule_score for
-    the rules' gains); ties broken in expectation."""
+    """Deciles of the test rows of holdout_predictions by conversion_probability (and by
+    rule_score for the rules' gains); ties broken in expectation."""
     rows = table.filter(pc.is_valid(table.column("conversion_probability")))
+    if "evaluated_split" in rows.column_names:  # valid rows chose the threshold: test only
+        rows = rows.filter(pc.equal(rows.column("evaluated_split"), "test"))
     if not rows.num_rows:
         raise NotAvailable("holdout_predictions has no rows with a probability")
     y = np.asarray(rows.column("is_converted").to_pylist(), dtype=np.float64)
@@ -658,6 +661,31 @@ def section_calibration(exports: Exports, run: Run) -> str:
     )
 
 
+THRESHOLD_FIGURES: tuple[str, ...] = (
+    "n_contacted",
+    "share_contacted",
+    "precision",
+    "recall",
+    "f1",
+    "n_conversions",
+    "expected_conversions",
+    "realised_value",
+)
+
+
+def recommended_by_split(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The recommended score_thresholds row as two table rows: the valid figures it was
+    chosen on (the ``valid_`` columns) and the test figures it is reported on (the plain
+    ones); only the test row for exports written before valid was split off."""
+    test = {"split": "test (reported)", "threshold_score": row["threshold_score"]}
+    test.update({c: row[c] for c in THRESHOLD_FIGURES if c in row})
+    if "valid_precision" not in row:
+        return [test]
+    valid = {"split": "valid (chosen on)", "threshold_score": row["threshold_score"]}
+    valid.update({c: row.get(f"valid_{c}") for c in THRESHOLD_FIGURES if f"valid_{c}" in row})
+    return [valid, test]
+
+
 def section_thresholds(exports: Exports, run: Run) -> str:
     rows = exports.rows(
         "score_thresholds", ["model_version", "threshold_score", "precision", "recall"]
@@ -671,10 +699,11 @@ def section_thresholds(exports: Exports, run: Run) -> str:
     lines = [
         svg.Series(label, x, [r.get(col) for r in rows], markers=len(rows) <= 30)
         for col, label in (
-            ("precision", "precision"),
-            ("recall", "recall"),
-            ("f1", "F1"),
-            ("share_contacted", "share of leads contacted"),
+            ("precision", "precision (test)"),
+            ("recall", "recall (test)"),
+            ("f1", "F1 (test)"),
+            ("share_contacted", "share of leads contacted (test)"),
+            ("valid_precision", "precision (valid)"),
         )
         if col in rows[0]
     ]
@@ -691,26 +720,32 @@ def section_thresholds(exports: Exports, run: Run) -> str:
         svg.Axis("share", 0, 1, svg.percent_format),
         vlines=vlines,
     )
-    where = rows[0].get("evaluated_on") or "the hold-out rows"
-    text = f"<p>{escape(rows[0]['model_version'])} replayed on {escape(str(where))}.</p>"
-    if recommended:
-        columns = ordered_columns(
-            rows[0],
-            [
-                "threshold_score",
-                "n_contacted",
-                "share_contacted",
-                "precision",
-                "recall",
-                "f1",
-                "n_conversions",
-                "expected_conversions",
-                "realised_value",
-            ],
-            skip=["model_version", "evaluated_on", "is_recommended"],
+    version = escape(rows[0]["model_version"])
+    tested = str(rows[0].get("evaluated_on") or "the hold-out rows")
+    chosen = rows[0].get("valid_evaluated_on")
+    if chosen:
+        # "<rows> with <fit>" (holdout_predictions): name a fit both splits share once
+        valid_rows, _, valid_fit = str(chosen).partition(" with ")
+        test_rows, _, test_fit = tested.partition(" with ")
+        if valid_fit and valid_fit == test_fit:
+            where = f"{valid_rows} and reported on {test_rows}, both scored with {test_fit}"
+        else:
+            where = f"{chosen} and reported on {tested}"
+        text = (
+            f"<p>{version}: the threshold is chosen on {escape(where)}. Nothing was chosen on "
+            "the test rows, so its test figures are what to expect.</p>"
         )
-        text += "<p>The recommended threshold (best precision at the minimum recall):</p>"
-        text += html_table(recommended, columns)
+    else:
+        text = f"<p>{version} replayed on {escape(tested)}.</p>"
+    if recommended:
+        table = recommended_by_split(recommended[0])
+        text += (
+            "<p>The recommended threshold (best valid precision at the minimum recall), "
+            "with the valid figures it was chosen on and its test figures:</p>"
+            if len(table) == 2
+            else "<p>The recommended threshold (best precision at the minimum recall):</p>"
+        )
+        text += html_table(table, ordered_columns(table[0], ["split", "threshold_score"]))
     return text + figures(chart)
 
 

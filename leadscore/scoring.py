@@ -29,6 +29,12 @@ Decisions
   conversions and non-conversions; otherwise it is NULL and the note says so (tiers then come
   from the rule grade, see ``lead_scores``). Reasons are the rules that added or took the
   most points.
+- Hold-out rows (``holdout_predictions``, behind ``score_thresholds``): the scoring model on
+  its own valid window, where the operating threshold is chosen, and its test window, where
+  that choice is reported. It is scored with ``evaluation_artifact_json`` (trained on train
+  only, calibrated on valid), never the deployed ``artifact_json``, which is refitted on all
+  matured data and would score both windows in-sample. The rule fallback's hold-out
+  calibration uses train only, for the same reason.
 """
 
 from __future__ import annotations
@@ -431,7 +437,15 @@ def score_with_rules(
     return pa.table(columns, schema=PREDICTION_SCHEMA)
 
 
-TEST_PREDICTION_SCHEMA = pa.schema(
+HOLDOUT_SPLITS: tuple[str, ...] = ("valid", "test")
+EVALUATION_FIT = (
+    "its evaluation fit (evaluation_artifact_json: trained on train, calibrated on valid)"
+)
+DEPLOYED_FIT = (
+    "its deployed artifact (artifact_json: the registry row has no evaluation_artifact_json)"
+)
+
+HOLDOUT_PREDICTION_SCHEMA = pa.schema(
     [
         ("model_version", pa.string()),
         ("lead_id", pa.string()),
@@ -440,39 +454,120 @@ TEST_PREDICTION_SCHEMA = pa.schema(
         ("conversion_probability", pa.float64()),
         ("rule_score", pa.float64()),
         ("evaluated_on", pa.string()),
+        ("evaluated_split", pa.string()),
     ]
 )
 
 
+def evaluation_artifact_of(row: Mapping[str, Any]) -> tuple[ModelArtifact, str]:
+    """The artifact that scores a registry model's own valid and test windows, and the words
+    for ``evaluated_on`` that say which it is: ``evaluation_artifact_json`` (the chosen
+    candidate trained on train only, calibrated on valid) when the row has it, else
+    ``artifact_json``. The deployed artifact_json is refitted on all matured data, valid and
+    test included, so it would score those windows in-sample; registries written before
+    evaluation_artifact_json existed have only artifact_json, which was then the train-only
+    fit."""
+    evaluation = row.get("evaluation_artifact_json")
+    if evaluation:
+        return ModelArtifact.from_json(evaluation), EVALUATION_FIT
+    return ModelArtifact.from_json(row["artifact_json"]), DEPLOYED_FIT
+
+
+def _model_windows(
+    labelled: duckdb.DuckDBPyRelation, row: Mapping[str, Any]
+) -> dict[str, tuple[duckdb.DuckDBPyRelation, str]]:
+    """The snapshots of the registry row's own valid and test windows ({split}_from ..
+    {split}_to) with their description; the current valid and test splits, both, when
+    either window has no snapshot left in training_snapshots (a changed grid), so the two
+    never overlap."""
+    current = {
+        split: (
+            labelled.filter(f"split = '{split}'"),
+            f"the current {split} split (the model's windows have no snapshots left)",
+        )
+        for split in HOLDOUT_SPLITS
+    }
+    windows = {}
+    for split in HOLDOUT_SPLITS:
+        start, end = row.get(f"{split}_from"), row.get(f"{split}_to")
+        if start is None or end is None:
+            return current
+        window = labelled.filter(f"snapshot_at between '{start}' and '{end}'")
+        if not window.limit(1).to_arrow_table().num_rows:
+            return current
+        windows[split] = (window, f"the model's {split} window")
+    return windows
+
+
+def holdout_predictions(
+    labelled: duckdb.DuckDBPyRelation,
+    registry: Sequence[Mapping[str, Any]],
+    as_of: datetime,
+    max_rows: int,
+) -> pa.Table:
+    """The rows behind score_thresholds: the probabilities of the model that scores leads as
+    of ``as_of`` (scoring_model_of) on labelled hold-out snapshots (labelled_with_rule_scores),
+    ``evaluated_split`` 'valid' (where the operating threshold is chosen) and 'test' (where
+    it is reported), at most ``max_rows`` of each (hash sample). A registry model is scored
+    on its own valid and test windows with evaluation_artifact_of(row); the rule fallback on
+    the current valid and test splits, the rule score calibrated on train only."""
+    row, _ = scoring_model_of(registry, as_of)
+    if row is None:
+        calibrator = rule_calibration(labelled, ("train",))
+        fit = "the rule score calibrated on train"
+        version, artifact = RULES_MODEL, None
+        windows = {
+            s: (labelled.filter(f"split = '{s}'"), f"the current {s} split") for s in HOLDOUT_SPLITS
+        }
+    else:
+        artifact, fit = evaluation_artifact_of(row)
+        version, calibrator = row["model_version"], None
+        windows = _model_windows(labelled, row)
+    parts = [
+        holdout_probabilities(
+            window.order("hash(lead_id, snapshot_at)").limit(max_rows).to_arrow_table(),
+            version,
+            f"{where} with {fit}",
+            artifact=artifact,
+            calibrator=calibrator,
+            evaluated_split=split,
+        )
+        for split, (window, where) in windows.items()
+    ]
+    return pa.concat_tables(parts)
+
+
 def holdout_probabilities(
-    test: pa.Table,
+    rows: pa.Table,
     model_version: str,
     evaluated_on: str,
     artifact: ModelArtifact | None = None,
     calibrator: Calibrator | None = None,
+    evaluated_split: str = "test",
 ) -> pa.Table:
     """Probabilities of labelled hold-out snapshots (training_snapshots rows plus rule_score):
     from ``artifact`` when given, else the rule score through ``calibrator`` (NULL when there
-    is none). The rows behind score_thresholds (TEST_PREDICTION_SCHEMA)."""
-    rule = pc.cast(test.column("rule_score"), pa.float64())
-    if artifact is not None:
-        probability = pa.array(artifact.predict_proba(test), pa.float64())
+    is none) (HOLDOUT_PREDICTION_SCHEMA)."""
+    rule = pc.cast(rows.column("rule_score"), pa.float64())
+    if artifact is not None and rows.num_rows:
+        probability = pa.array(artifact.predict_proba(rows), pa.float64())
     elif calibrator is not None:
         probability = pa.array(
             calibrator.apply(rule.fill_null(0).to_numpy(zero_copy_only=False)), pa.float64()
         )
     else:
-        probability = pa.nulls(test.num_rows, pa.float64())
-    n = test.num_rows
+        probability = pa.nulls(rows.num_rows, pa.float64())
+    n = rows.num_rows
     return pa.table(
         {
             "model_version": [model_version] * n,
-            "lead_id": pc.cast(test.column("lead_id"), pa.string()),
-            "snapshot_at": pc.cast(test.column("snapshot_at"), pa.timestamp("us")),
-            "is_converted": pc.cast(test.column("is_converted"), pa.bool_()),
+            "lead_id": pc.cast(rows.column("lead_id"), pa.string()),
+            "snapshot_at": pc.cast(rows.column("snapshot_at"), pa.timestamp("us")),
+            "is_converted": pc.cast(rows.column("is_converted"), pa.bool_()),
             "conversion_probability": probability,
             "rule_score": rule,
             "evaluated_on": [evaluated_on] * n,
+            "evaluated_split": [evaluated_split] * n,
         },
-        schema=TEST_PREDICTION_SCHEMA,
+        schema=HOLDOUT_PREDICTION_SCHEMA,
     )

@@ -31,6 +31,7 @@ SUMMARY_TABLES: tuple[str, ...] = (
     "lead_scores",
     "lead_score_history",
     "score_changes",
+    "score_thresholds",
     "scoring_runs",
 )
 
@@ -97,6 +98,41 @@ def scoring_overview(db_path: Path, n_leads: int = 5) -> list[str]:
     return lines
 
 
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def operating_threshold(db_path: Path) -> list[str]:
+    """The recommended score_thresholds row: chosen on the valid figures, with the test
+    figures (what to expect) beside them."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        columns = {
+            row[0]
+            for row in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'main' and table_name = 'score_thresholds'"
+            ).fetchall()
+        }
+        if "valid_precision" not in columns:
+            return []
+        found = con.execute(
+            "select threshold_score, valid_precision, valid_recall, precision, recall "
+            "from score_thresholds where is_recommended"
+        ).fetchall()
+    finally:
+        con.close()
+    if not found:
+        return []
+    score, valid_p, valid_r, test_p, test_r = found[0]
+    return [
+        "",
+        f"  operating threshold: score >= {score} (score_thresholds), chosen on valid "
+        f"(precision {_pct(valid_p)}, recall {_pct(valid_r)}); on test, what to expect: "
+        f"precision {_pct(test_p)}, recall {_pct(test_r)}",
+    ]
+
+
 def render(db_path: Path, export_dir: Path) -> str:
     counts = table_counts(db_path)
     lines = [f"leadscore build: {db_path.resolve()}", ""]
@@ -109,6 +145,8 @@ def render(db_path: Path, export_dir: Path) -> str:
             lines += [f"    {t:<20} {reason:<24} {n:>8,}" for t, reason, n in rejected]
     if "scoring_runs" in counts and "lead_scores" in counts:
         lines += scoring_overview(db_path)
+    if "score_thresholds" in counts:
+        lines += operating_threshold(db_path)
     report = export_dir / "report.html"
     if report.is_file():
         lines += ["", f"Report: {report.resolve()} (open it in a browser)"]

@@ -1,9 +1,12 @@
-{#- Where to draw the line: for every score threshold s present on the hold-out snapshots of
-    holdout_predictions, what contacting the leads scoring >= s would have given:
-    precision, recall, F1, leads contacted, conversions (actual and expected = sum of
-    probabilities) and value (conversions x value per conversion - contacted x contact_cost).
-    is_recommended marks the threshold with the best precision among those with recall >=
-    min_recall (ties: the lower threshold, which contacts more leads). -#}
+{#- Where to draw the line, chosen on one hold-out and reported on another. Grain: one row per
+    score threshold s (every score present on either split of holdout_predictions), with
+    what contacting the snapshots scoring >= s gave on each split side by side: the plain
+    columns (precision, recall, f1, n_contacted, ... — the names BI reads) are the TEST
+    figures, the valid_ columns the VALID ones. Value = conversions x value per conversion -
+    contacted x contact_cost.
+    is_recommended is chosen on valid only: among the scores present on valid, the best
+    valid precision with valid recall >= min_recall (ties: the lower threshold, which
+    contacts more leads); its test figures beside it are what to expect, not selected on. -#}
 {% set contact_cost = leadscore.number_var('contact_cost', minimum=0) %}
 {% set min_recall = leadscore.number_var('min_recall', minimum=0, maximum=1) %}
 
@@ -25,6 +28,7 @@ scored as (
 
     select
         model_version,
+        evaluated_split,
         evaluated_on,
         conversion_probability,
         case when is_converted then 1 else 0 end as converted,
@@ -33,43 +37,70 @@ scored as (
 
 ),
 
+splits as (
+
+    select
+        evaluated_split,
+        min(model_version) as model_version,
+        min(evaluated_on) as evaluated_on,
+        count(*) as n_rows,
+        cast(sum(converted) as {{ dbt.type_bigint() }}) as n_converted,
+        count(conversion_probability) > 0 as has_probability
+    from scored
+    group by evaluated_split
+
+),
+
+thresholds as (
+
+    select distinct score as threshold_score
+    from scored
+
+),
+
 by_score as (
 
     select
-        model_version,
-        evaluated_on,
+        evaluated_split,
         score,
         count(*) as n_rows,
         sum(converted) as n_converted,
         sum(conversion_probability) as expected_converted
     from scored
-    group by model_version, evaluated_on, score
+    group by evaluated_split, score
 
 ),
 
+-- every threshold on every split, so a score seen on one split only still has the other's
+-- figures (the rows at or above it)
 cumulative as (
 
     select
-        model_version,
-        evaluated_on,
-        score as threshold_score,
-        sum(n_rows) over (order by score desc) as n_contacted,
-        sum(n_converted) over (order by score desc) as n_conversions,
-        sum(expected_converted) over (order by score desc) as expected_conversions,
-        sum(n_rows) over () as n_test_rows,
-        sum(n_converted) over () as n_test_conversions
-    from by_score
-
-),
-
-metrics as (
-
-    select
-        cumulative.*,
-        cumulative.n_contacted::double / cumulative.n_test_rows as share_contacted,
-        cumulative.n_conversions::double / cumulative.n_contacted as precision_at,
-        cumulative.n_conversions::double / nullif(cumulative.n_test_conversions, 0) as recall_at
-    from cumulative
+        splits.evaluated_split,
+        splits.model_version,
+        splits.evaluated_on,
+        thresholds.threshold_score,
+        splits.n_rows as n_split_rows,
+        splits.n_converted as n_split_conversions,
+        coalesce(by_score.n_rows, 0) > 0 as is_score_on_split,
+        cast(sum(coalesce(by_score.n_rows, 0)) over (
+            partition by splits.evaluated_split order by thresholds.threshold_score desc
+        ) as {{ dbt.type_bigint() }}) as n_contacted,
+        cast(sum(coalesce(by_score.n_converted, 0)) over (
+            partition by splits.evaluated_split order by thresholds.threshold_score desc
+        ) as {{ dbt.type_bigint() }}) as n_conversions,
+        case
+            when splits.has_probability
+                then sum(coalesce(by_score.expected_converted, 0)) over (
+                    partition by splits.evaluated_split order by thresholds.threshold_score desc
+                )
+        end as expected_conversions
+    from splits
+    cross join thresholds
+    left join by_score
+        on
+            splits.evaluated_split = by_score.evaluated_split
+            and thresholds.threshold_score = by_score.score
 
 ),
 
@@ -81,24 +112,50 @@ overall_value as (
 
 ),
 
+metrics as (
+
+    select
+        cumulative.*,
+        cumulative.n_contacted::double / cumulative.n_split_rows as share_contacted,
+        cumulative.n_conversions::double / nullif(cumulative.n_contacted, 0) as precision_at,
+        cumulative.n_conversions::double
+        / nullif(cumulative.n_split_conversions, 0) as recall_at,
+        cumulative.n_conversions * overall_value.value_per_conversion
+        - cumulative.n_contacted * {{ contact_cost }} as realised_value
+    from cumulative
+    cross join overall_value
+
+),
+
 with_f1 as (
 
     select
         metrics.*,
         2 * metrics.precision_at * metrics.recall_at
-        / nullif(metrics.precision_at + metrics.recall_at, 0) as f1,
-        metrics.n_conversions * overall_value.value_per_conversion
-        - metrics.n_contacted * {{ contact_cost }} as realised_value
+        / nullif(metrics.precision_at + metrics.recall_at, 0) as f1
     from metrics
-    cross join overall_value
+
+),
+
+valid as (
+
+    select * from with_f1
+    where evaluated_split = 'valid'
+
+),
+
+test as (
+
+    select * from with_f1
+    where evaluated_split = 'test'
 
 ),
 
 best as (
 
     select threshold_score
-    from with_f1
-    where recall_at >= {{ min_recall }}
+    from valid
+    where is_score_on_split and recall_at >= {{ min_recall }}
     order by precision_at desc, threshold_score asc
     limit 1
 
@@ -107,23 +164,36 @@ best as (
 final as (
 
     select
-        with_f1.model_version,
-        with_f1.evaluated_on,
-        with_f1.threshold_score,
-        (with_f1.threshold_score - 1) / 100.0 as probability_above,
-        with_f1.n_contacted,
-        with_f1.share_contacted,
-        with_f1.n_conversions,
-        with_f1.expected_conversions,
-        with_f1.precision_at as precision,  -- noqa: RF04
-        with_f1.recall_at as recall,
-        with_f1.f1,
-        with_f1.realised_value,
-        with_f1.n_test_rows,
-        with_f1.n_test_conversions,
-        coalesce(with_f1.threshold_score = best.threshold_score, false) as is_recommended
-    from with_f1
-    left join best on with_f1.threshold_score = best.threshold_score
+        coalesce(test.model_version, valid.model_version) as model_version,
+        test.evaluated_on,
+        thresholds.threshold_score,
+        (thresholds.threshold_score - 1) / 100.0 as probability_above,
+        test.n_contacted,
+        test.share_contacted,
+        test.n_conversions,
+        test.expected_conversions,
+        test.precision_at as precision,  -- noqa: RF04
+        test.recall_at as recall,
+        test.f1,
+        test.realised_value,
+        test.n_split_rows as n_test_rows,
+        test.n_split_conversions as n_test_conversions,
+        valid.evaluated_on as valid_evaluated_on,
+        valid.n_contacted as valid_n_contacted,
+        valid.share_contacted as valid_share_contacted,
+        valid.n_conversions as valid_n_conversions,
+        valid.expected_conversions as valid_expected_conversions,
+        valid.precision_at as valid_precision,
+        valid.recall_at as valid_recall,
+        valid.f1 as valid_f1,
+        valid.realised_value as valid_realised_value,
+        valid.n_split_rows as n_valid_rows,
+        valid.n_split_conversions as n_valid_conversions,
+        best.threshold_score is not null as is_recommended
+    from thresholds
+    left join test on thresholds.threshold_score = test.threshold_score
+    left join valid on thresholds.threshold_score = valid.threshold_score
+    left join best on thresholds.threshold_score = best.threshold_score
 
 )
 

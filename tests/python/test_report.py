@@ -193,6 +193,60 @@ def test_deciles_from_the_holdout_break_ties_fairly_and_give_gains_lift_and_cali
     assert "m1" in d.source and "1,000 rows" in d.source
 
 
+def test_deciles_from_the_holdout_read_only_its_test_rows():
+    n = 200
+    prob = np.linspace(0.01, 0.5, n)
+    table = pa.table(
+        {
+            "model_version": ["m1"] * 2 * n,
+            "evaluated_on": ["the model's valid window"] * n + ["the model's test window"] * n,
+            "evaluated_split": ["valid"] * n + ["test"] * n,
+            "is_converted": [True] * n + [i % 4 == 0 for i in range(n)],
+            "conversion_probability": np.concatenate([prob, prob]),
+        }
+    )
+    d = r.deciles_from_holdout(table)
+    assert sum(d.n) == n and sum(d.positives) == n / 4
+    assert "200 rows of the model's test window" in d.source
+
+
+def _threshold_row(score: int, recommended: bool, valid: tuple, test: tuple) -> dict:
+    """A score_thresholds row; valid and test are (n_contacted, precision, recall)."""
+    return {
+        "model_version": "m1",
+        "evaluated_on": "the model's test window with its evaluation fit",
+        "valid_evaluated_on": "the model's valid window with its evaluation fit",
+        "threshold_score": score,
+        "n_contacted": test[0],
+        "precision": test[1],
+        "recall": test[2],
+        "valid_n_contacted": valid[0],
+        "valid_precision": valid[1],
+        "valid_recall": valid[2],
+        "is_recommended": recommended,
+    }
+
+
+def test_the_threshold_section_shows_the_valid_choice_and_its_test_figures(tmp_path):
+    rows = [
+        _threshold_row(10, False, (800, 0.2, 0.9), (810, 0.15, 0.95)),
+        _threshold_row(30, True, (300, 0.45, 0.6), (320, 0.31, 0.55)),
+        _threshold_row(50, False, (100, 0.6, 0.2), (90, 0.4, 0.25)),
+    ]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "score_thresholds.parquet")
+    html = r.section_thresholds(r.Exports(tmp_path), r.Run(model_version="m1"))
+    assert "chosen on the model&#x27;s valid window" in html
+    assert "reported on the model&#x27;s test window, both scored with its evaluation fit" in html
+    table = re.search(r"<table.*?</table>", html, re.S).group(0)
+    cells = [
+        re.findall(r"<td[^>]*>(.*?)</td>", tr) for tr in re.findall(r"<tr>.*?</tr>", table, re.S)
+    ]
+    cells = [c for c in cells if c]
+    assert cells[0][:5] == ["valid (chosen on)", "30", "300", "45%", "60%"]
+    assert cells[1][:5] == ["test (reported)", "30", "320", "31%", "55%"]
+    assert "recommended: score ≥ 30" in html and "precision (valid)" in html
+
+
 def test_deciles_from_performance_take_the_latest_matured_cohort():
     rows = []
     for as_of, rate in ((datetime(2026, 5, 1), 0.5), (datetime(2026, 6, 1), 0.2)):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -14,9 +15,15 @@ from test_ml_library import FAST, synthetic
 from leadscore import scoring
 from leadscore.reasons import ReasonLabels
 from leadscore.scoring import (
+    DEPLOYED_FIT,
+    EVALUATION_FIT,
+    HOLDOUT_PREDICTION_SCHEMA,
     PREDICTION_SCHEMA,
+    RULES_MODEL,
+    evaluation_artifact_of,
     fit_rule_calibration,
     group_contributions,
+    holdout_predictions,
     holdout_probabilities,
     parse_exact_reasons_max_leads,
     score_with_model,
@@ -278,3 +285,119 @@ def test_holdout_predictions_use_the_model_or_the_calibrated_rule_score(artifact
     rules = holdout_probabilities(test, "rules", "split")
     assert rules.column("conversion_probability").null_count == 200
     assert rules.column("is_converted").to_pylist() == test.column("is_converted").to_pylist()
+
+
+def test_the_hold_out_is_scored_with_the_train_only_evaluation_fit_when_the_registry_has_it(
+    artifacts,
+):
+    deployed, evaluation = artifacts["logistic_regression"], artifacts["xgboost"]
+    table = synthetic(200, 13)
+    row = {"artifact_json": deployed.to_json(), "evaluation_artifact_json": evaluation.to_json()}
+    chosen, words = evaluation_artifact_of(row)
+    assert words == EVALUATION_FIT and "evaluation_artifact_json" in words
+    np.testing.assert_allclose(chosen.predict_proba(table), evaluation.predict_proba(table))
+    assert not np.allclose(chosen.predict_proba(table), deployed.predict_proba(table))
+    # an older registry (no such column) and a row without one: the deployed artifact
+    for older in ({"artifact_json": deployed.to_json()}, {**row, "evaluation_artifact_json": None}):
+        chosen, words = evaluation_artifact_of(older)
+        assert words == DEPLOYED_FIT and "artifact_json" in words
+        np.testing.assert_allclose(chosen.predict_proba(table), deployed.predict_proba(table))
+
+
+SPLIT_STARTS = {
+    "train": datetime(2026, 1, 5),
+    "valid": datetime(2026, 4, 15),
+    "test": datetime(2026, 7, 15),
+}
+
+
+def labelled_splits(n: int = 300) -> pa.Table:
+    """labelled_with_rule_scores-like rows: train, valid and test splits of ~83 days each; the
+    rule score tracks conversion on train and is reversed on valid and test."""
+    parts = []
+    for i, (split, start) in enumerate(SPLIT_STARTS.items()):
+        part = synthetic(n, 20 + i, start=start)
+        y = np.asarray(part.column("is_converted").to_pylist(), dtype=float)
+        rule = 50 + 40 * (y if split == "train" else 1 - y) + np.arange(n) % 7
+        part = part.set_column(part.schema.get_field_index("split"), "split", pa.array([split] * n))
+        part = part.set_column(0, "lead_id", pa.array([f"{split}-{k}" for k in range(n)]))
+        parts.append(part.append_column("rule_score", pa.array(rule)))
+    return pa.concat_tables(parts)
+
+
+def _window(table: pa.Table, split: str) -> dict:
+    times = [
+        t
+        for t, s in zip(table["snapshot_at"].to_pylist(), table["split"].to_pylist(), strict=True)
+        if s == split
+    ]
+    return {f"{split}_from": min(times), f"{split}_to": max(times)}
+
+
+def test_holdout_predictions_are_the_models_own_valid_and_test_windows_with_its_evaluation_fit(
+    artifacts,
+):
+    table = labelled_splits()
+    con = duckdb.connect()
+    labelled = con.from_arrow(table)
+    champion = {
+        "model_version": "m0001",
+        "status": "champion",
+        "is_champion": True,
+        "data_as_of": AS_OF,
+        "artifact_json": artifacts["logistic_regression"].to_json(),
+        "evaluation_artifact_json": artifacts["xgboost"].to_json(),
+        **_window(table, "valid"),
+        **_window(table, "test"),
+    }
+    out = holdout_predictions(labelled, [champion], AS_OF, max_rows=1000)
+    assert out.schema == HOLDOUT_PREDICTION_SCHEMA
+    assert out.column("evaluated_split").to_pylist() == ["valid"] * 300 + ["test"] * 300
+    for split in ("valid", "test"):
+        part = out.filter(pa.compute.equal(out.column("evaluated_split"), split))
+        words = set(part.column("evaluated_on").to_pylist())
+        assert words == {f"the model's {split} window with {EVALUATION_FIT}"}
+        assert {lead.split("-")[0] for lead in part.column("lead_id").to_pylist()} == {split}
+        rows = table.filter(pa.compute.equal(table.column("split"), split))
+        by_lead = dict(
+            zip(rows["lead_id"].to_pylist(), artifacts["xgboost"].predict_proba(rows), strict=True)
+        )
+        np.testing.assert_allclose(
+            part.column("conversion_probability").to_numpy(),
+            [by_lead[lead] for lead in part.column("lead_id").to_pylist()],
+        )
+    # at most max_rows of each split
+    capped = holdout_predictions(labelled, [champion], AS_OF, max_rows=50)
+    assert capped.column("evaluated_split").to_pylist() == ["valid"] * 50 + ["test"] * 50
+    # a grid with no snapshot left in the model's windows: the current splits, both
+    moved = {**champion, "test_from": datetime(2030, 1, 1), "test_to": datetime(2030, 2, 1)}
+    out = holdout_predictions(labelled, [moved], AS_OF, max_rows=1000)
+    assert set(out.column("evaluated_on").to_pylist()) == {
+        f"the current {s} split (the model's windows have no snapshots left) with {EVALUATION_FIT}"
+        for s in ("valid", "test")
+    }
+    assert out.num_rows == 600
+
+
+def test_holdout_predictions_of_the_rule_fallback_are_calibrated_on_train_only():
+    table = labelled_splits()
+    con = duckdb.connect()
+    out = holdout_predictions(con.from_arrow(table), [], AS_OF, max_rows=1000)
+    assert set(out.column("model_version").to_pylist()) == {RULES_MODEL}
+    train = table.filter(pa.compute.equal(table.column("split"), "train"))
+    calibrator = fit_rule_calibration(
+        train["rule_score"].to_numpy(), np.asarray(train["is_converted"].to_pylist(), dtype=float)
+    )
+    np.testing.assert_allclose(
+        out.column("conversion_probability").to_numpy(),
+        calibrator.apply(out.column("rule_score").to_numpy()),
+    )
+    # on train the rule score rises with conversion; valid and test are reversed, so a fit
+    # that saw them would not give the converted rows the higher probabilities
+    p = out.column("conversion_probability").to_numpy()
+    y = np.asarray(out.column("is_converted").to_pylist())
+    assert p[y].mean() < p[~y].mean()
+    assert set(out.column("evaluated_on").to_pylist()) == {
+        "the current valid split with the rule score calibrated on train",
+        "the current test split with the rule score calibrated on train",
+    }

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import shutil
 from datetime import datetime
 from itertools import pairwise
@@ -28,7 +29,13 @@ import yaml
 from conftest import PROJECT_DIR, DbtRun, generate_raw, run_dbt
 
 from leadscore.reasons import ReasonLabels
-from leadscore.scoring import REASON_MIN_LOGIT, group_contributions, top_indices
+from leadscore.scoring import (
+    DEPLOYED_FIT,
+    EVALUATION_FIT,
+    REASON_MIN_LOGIT,
+    group_contributions,
+    top_indices,
+)
 from leadscore.training import ModelArtifact
 
 pytestmark = pytest.mark.e2e
@@ -44,6 +51,11 @@ PROJECT_VARS = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["va
 CONTACT_COST = float(PROJECT_VARS["contact_cost"])
 CAPACITY = int(PROJECT_VARS["weekly_sales_capacity"])
 N_REASONS = int(PROJECT_VARS["n_reasons"])
+MIN_RECALL = float(PROJECT_VARS["min_recall"])
+HOLDOUT_SQL = (
+    "select evaluated_split, evaluated_on, snapshot_at, is_converted, conversion_probability "
+    "from holdout_predictions"
+)
 
 HISTORY_KEY_SQL = (
     "select lead_id, as_of, model_version, score, conversion_probability, tier "
@@ -155,6 +167,11 @@ def daily(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out["feature_columns"] = first.query(
         "select column_name from information_schema.columns where table_name = 'lead_features'"
     )
+    out["champion_row"] = _dicts(
+        first, "select * exclude (artifact_json, report_json) from model_registry where is_champion"
+    )[0]
+    out["holdout_first"] = _dicts(first, HOLDOUT_SQL)
+    out["thresholds_first"] = _dicts(first, "select * from score_thresholds")
 
     # 2. the same day again: nothing may be duplicated or changed
     _build(["build", "--select", "lead_predictions+", *_vars()], raw, work)
@@ -218,6 +235,7 @@ def fallback(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out["runs"] = _dicts(run, "select * from scoring_runs")
     out["registry"] = _dicts(run, "select model_version, status, is_champion from model_registry")
     out["history"] = run.query(HISTORY_KEY_SQL)
+    out["holdout"] = _dicts(run, HOLDOUT_SQL)
 
     # an as_of before the first lead, on this registry-without-champion DB
     early = run_dbt(
@@ -246,6 +264,45 @@ def test_first_build_scores_with_one_champion(daily):
     assert [r["is_champion"] for r in daily["registry_first"]] == [True]
     assert daily["history_first"], "no lead scored"
     assert {row[2] for row in daily["history_first"]} == {daily["champion"]["model_version"]}
+
+
+def _threshold_figures(rows: list[dict], threshold: int) -> tuple[float, float]:
+    """(precision, recall) of contacting the rows with score >= threshold."""
+    score = [max(1, min(100, math.ceil(100 * r["conversion_probability"]))) for r in rows]
+    contacted = [r["is_converted"] for r, s in zip(rows, score, strict=True) if s >= threshold]
+    converted = sum(r["is_converted"] for r in rows)
+    return sum(contacted) / len(contacted), sum(contacted) / converted
+
+
+def test_the_threshold_is_chosen_on_the_models_valid_window_and_reported_on_its_test(daily):
+    champion, thresholds = daily["champion_row"], daily["thresholds_first"]
+    fit = EVALUATION_FIT if champion.get("evaluation_artifact_json") else DEPLOYED_FIT
+    by_split = {
+        split: [r for r in daily["holdout_first"] if r["evaluated_split"] == split]
+        for split in ("valid", "test")
+    }
+    for split, rows in by_split.items():
+        assert rows, f"no {split} rows in holdout_predictions"
+        assert {r["evaluated_on"] for r in rows} == {f"the model's {split} window with {fit}"}
+        times = [r["snapshot_at"] for r in rows]
+        assert champion[f"{split}_from"] <= min(times) <= max(times) <= champion[f"{split}_to"]
+    # the recommendation, recomputed from the valid rows alone: best precision at the
+    # minimum recall among the scores seen on valid (ties: the lower)
+    valid = by_split["valid"]
+    candidates = {max(1, min(100, math.ceil(100 * r["conversion_probability"]))) for r in valid}
+    figures = {t: _threshold_figures(valid, t) for t in candidates}
+    best = min(
+        (t for t in figures if figures[t][1] >= MIN_RECALL), key=lambda t: (-figures[t][0], t)
+    )
+    recommended = [r for r in thresholds if r["is_recommended"]]
+    assert [r["threshold_score"] for r in recommended] == [best]
+    row = recommended[0]
+    assert (row["valid_precision"], row["valid_recall"]) == pytest.approx(figures[best])
+    # beside it, the test figures of that same threshold
+    assert (row["precision"], row["recall"]) == pytest.approx(
+        _threshold_figures(by_split["test"], best)
+    )
+    assert row["n_valid_rows"] == len(valid) and row["n_test_rows"] == len(by_split["test"])
 
 
 def test_same_day_rerun_leaves_history_identical(daily):
@@ -473,6 +530,14 @@ def test_without_a_model_leads_are_scored_by_rules(fallback):
 
 # --------------------------------------------------------------------------------------
 # 5. bad input
+
+
+def test_without_a_model_the_hold_out_is_the_rule_score_calibrated_on_train(fallback):
+    words = {(r["evaluated_split"], r["evaluated_on"]) for r in fallback["holdout"]}
+    assert words == {
+        (split, f"the current {split} split with the rule score calibrated on train")
+        for split in ("valid", "test")
+    }
 
 
 def test_as_of_before_any_lead_scores_nothing_and_says_why(fallback):

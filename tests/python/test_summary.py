@@ -31,6 +31,22 @@ def test_render_counts_tables_and_quarantine(tmp_path: Path):
     assert ["leads", "null_key", "1"] in lines
 
 
+def test_the_operating_threshold_is_chosen_on_valid_and_shown_with_its_test_figures(tmp_path):
+    db = _db(tmp_path / "x.duckdb")
+    con = duckdb.connect(str(db))
+    con.execute(
+        "create table score_thresholds as select * from (values "
+        "(20, 0.30, 0.70, 0.28, 0.66, false), (40, 0.50, 0.55, 0.35, 0.50, true)) "
+        "t(threshold_score, valid_precision, valid_recall, precision, recall, is_recommended)"
+    )
+    con.close()
+    text = render(db, tmp_path / "exports")
+    assert (
+        "operating threshold: score >= 40 (score_thresholds), chosen on valid (precision 50%, "
+        "recall 55%); on test, what to expect: precision 35%, recall 50%"
+    ) in text
+
+
 def test_exports_are_listed_as_they_are(tmp_path: Path):
     db = _db(tmp_path / "x.duckdb")
     cards = tmp_path / "exports" / "model_cards"
