@@ -477,7 +477,7 @@ def _model_windows(
     labelled: duckdb.DuckDBPyRelation, row: Mapping[str, Any]
 ) -> dict[str, tuple[duckdb.DuckDBPyRelation, str]]:
     """The snapshots of the registry row's own valid and test windows ({split}_from ..
-    {split}_to) with their description; the current valid and test splits, both, when
+    {split}_to, of leads whose first snapshot is in the window) with their description; the current valid and test splits, both, when
     either window has no snapshot left in training_snapshots (a changed grid), so the two
     never overlap."""
     current = {
@@ -493,6 +493,10 @@ def _model_windows(
         if start is None or end is None:
             return current
         window = labelled.filter(f"snapshot_at between '{start}' and '{end}'")
+        if "lead_first_snapshot_at" in labelled.columns:
+            # lead-disjoint like the splits: a lead first seen before the window was one of
+            # the model's training leads (or purged), whatever today's split calls it
+            window = window.filter(f"lead_first_snapshot_at >= '{start}'")
         if not window.limit(1).to_arrow_table().num_rows:
             return current
         windows[split] = (window, f"the model's {split} window")
