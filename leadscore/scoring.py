@@ -477,9 +477,9 @@ def _model_windows(
     labelled: duckdb.DuckDBPyRelation, row: Mapping[str, Any]
 ) -> dict[str, tuple[duckdb.DuckDBPyRelation, str]]:
     """The snapshots of the registry row's own valid and test windows ({split}_from ..
-    {split}_to, of leads whose first snapshot is in the window) with their description; the current valid and test splits, both, when
-    either window has no snapshot left in training_snapshots (a changed grid), so the two
-    never overlap."""
+    {split}_to, of leads whose first snapshot is in the window) with their description; the
+    current valid and test splits, both, when either window has no snapshot left in
+    training_snapshots (a changed grid), so the two never overlap."""
     current = {
         split: (
             labelled.filter(f"split = '{split}'"),
