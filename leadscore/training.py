@@ -1,22 +1,28 @@
 """Candidate training, calibration, evaluation, serialization and prediction.
 
 :func:`train_candidates` trains logistic regression and XGBoost, each with and without class
-weighting, on the chronological train split; tunes them on time-ordered folds within train;
-calibrates them on valid; chooses one on valid; and reports every candidate (and any baseline
-score, e.g. the rule score) on test with the same metrics. The chosen model comes back as a
-:class:`ModelArtifact` whose whole state is JSON (no pickle) and that predicts calibrated
-probabilities, raw margins and per-feature contributions.
+weighting, and a small neural network, on the purged train split; tunes them on purged,
+lead-disjoint time-ordered folds within train (on valid when no fold fits); calibrates them
+on valid; adds the blend of the best logistic regression and XGBoost; chooses one on valid
+(on the rows of the evaluation population, preferring the blend among near-ties); reports
+every candidate (and any baseline score, e.g. the rule score) on test with the same metrics;
+and refits the chosen setting before the test window (reported, calibrated on test, gated)
+and on every matured row (deployed). Every artifact is a :class:`ModelArtifact` whose whole
+state is JSON (no pickle) and that predicts calibrated probabilities, raw margins and
+per-feature contributions. Why: docs/decisions.md.
 
 Decisions (see also ``preprocess`` and ``metrics``):
 
-* Search: train is sorted by snapshot_at and cut into ``n_time_folds + 1`` consecutive time
-  blocks (cuts never split equal timestamps); fold i fits on blocks 0..i and scores on block
-  i+1 (expanding window). Folds whose parts lack a class are skipped. A setting's score is
+* Search: ``purged_time_folds`` — the leads of train that can be judged are cut into
+  ``n_time_folds`` blocks by first snapshot; fold i scores block i and fits on the rows whose
+  label window ends before it (expanding window, never a lead of the block). Folds whose parts
+  lack a class are skipped; with none left, settings are scored on valid. A setting's score is
   the mean over folds of the selection metric. The preprocessing is fitted once on all of
   train (it uses no labels). Settings are tried in a fixed, seeded order, the default
   first; each candidate stops when ``max_search_trials`` is reached or its share of
-  ``search_budget_seconds`` is spent (logistic regression: a quarter of the budget, XGBoost
-  the rest; candidates of a family take turns), but the default is always tried. Given
+  ``search_budget_seconds`` is spent (``SEARCH_SHARES``: logistic regression and the network a
+  quarter each, XGBoost half; candidates of a family take turns), but the default is always
+  tried. Given
   the seed the search is deterministic up to where the wall-clock budget cuts it.
 * Logistic regression: L2, C tuned over a fixed grid (1 first), solver newton-cholesky: an
   exact Newton method that converges in a handful of iterations on this shape (many rows,
@@ -30,11 +36,13 @@ Decisions (see also ``preprocess`` and ``metrics``):
 * Calibration: fitted on valid on the raw margin (logit). Isotonic (stored as x/y
   thresholds for ``np.interp``, probabilities kept in [1e-4, 1 - 1e-4] so log loss stays
   finite) or Platt (``sigmoid(a · margin + b)`` with Platt's smoothed targets).
-* Choice: the ML candidate with the best valid score wins: ``pr_auc`` (default; average
-  precision of the raw ranking, unaffected by calibration — the business question is who to
-  call first at a low base rate) or ``log_loss`` (after a Platt fit on valid, which has two
-  parameters and so little optimism, and treats weighted and unweighted models alike). Test
-  is only reported, never used to choose.
+* Choice (``choose_candidate``): the selection loss on the valid rows of the evaluation
+  population: ``pr_auc`` (default; average precision of the raw ranking, unaffected by
+  calibration — the business question is who to call first at a low base rate) or
+  ``log_loss`` (after a Platt fit on valid). Every candidate within one bootstrap standard
+  error of the best is a near-tie, and the first of ``PREFERENCE`` among them wins (the blend,
+  then logistic regression, ...): on a shifting CRM the hedge is worth more than a difference
+  the valid window cannot resolve. Test is only reported, never used to choose.
 * Operating threshold: the calibrated probability maximising F1 on valid.
 * Ranking metrics on test (ROC/PR-AUC, lift, precision@k) use the raw margin, probability
   metrics (log loss, Brier, ECE, precision/recall/F1) the calibrated probability.
@@ -1203,10 +1211,17 @@ def _train_candidates(
     purged: pa.Table | None,
 ) -> TrainingReport:
     started = time.perf_counter()
+    baselines = _check_baselines(baseline_scores, valid.num_rows, test.num_rows)
+    # the warehouse returns rows in no fixed order; the same rows must make the same model
+    # (baseline scores follow their rows)
+    order_valid, order_test = _fixed_order(valid), _fixed_order(test)
+    valid, test = valid.take(order_valid), test.take(order_test)
+    baselines = {n: (v[order_valid], t[order_test]) for n, (v, t) in baselines.items()}
+    train = train.take(_fixed_order(train))
+    purged = None if purged is None else purged.take(_fixed_order(purged))
     tables = {"train": train, "valid": valid, "test": test}
     ys = {split: labels_of(t, split) for split, t in tables.items()}
     check_enough_data(ys, config.min_training_conversions)
-    baselines = _check_baselines(baseline_scores, valid.num_rows, test.num_rows)
 
     order = np.argsort(_times_of(train, "train"), kind="stable")
     train = train.take(pa.array(order))
@@ -1429,6 +1444,14 @@ class _Refitter:
             "candidate": entry,
         }
         return gate, deployed, info
+
+
+def _fixed_order(table: pa.Table) -> np.ndarray:
+    """Row indices sorting by (snapshot_at, lead_id) where the columns exist (stable)."""
+    keys = [(c, "ascending") for c in (TIME, "lead_id") if c in table.column_names]
+    if not keys:
+        return np.arange(table.num_rows)
+    return pc.sort_indices(table, sort_keys=keys).to_numpy()
 
 
 def _score_of(loss: float, metric: str) -> float:

@@ -150,3 +150,23 @@ def test_every_candidate_reports_first_score_and_age_bands(report):
             cand["metrics"]["roc_auc"]
         )
     assert report.population == "all" and "lack" in report.population_note
+
+
+def test_the_same_rows_in_another_order_make_the_same_model():
+    train, valid, test = synthetic(1500, 51), synthetic(600, 52), synthetic(600, 53)
+    rules = (valid.column("n_signal_30d").to_numpy(), test.column("n_signal_30d").to_numpy())
+    cfg = TrainingConfig(
+        search_budget_seconds=1000, max_search_trials=1, min_training_conversions=20
+    )
+    a = train_candidates(train, valid, test, cfg, {"signal": rules})
+    rng = np.random.default_rng(0)
+    perm = {n: pa.array(rng.permutation(t.num_rows)) for n, t in (("v", valid), ("t", test))}
+    b = train_candidates(
+        train.take(pa.array(rng.permutation(train.num_rows))),
+        valid.take(perm["v"]),
+        test.take(perm["t"]),
+        cfg,
+        {"signal": (rules[0][perm["v"].to_numpy()], rules[1][perm["t"].to_numpy()])},
+    )
+    assert a.artifact.to_json() == b.artifact.to_json()
+    assert a.candidate("signal")["metrics"] == b.candidate("signal")["metrics"]
