@@ -541,7 +541,9 @@ def section_model_comparison(exports: Exports, run: Run) -> str:
         raise NotAvailable("model_comparison is empty: no model has been trained yet")
     version = run.model_version if run.model_version in versions else versions[-1]
     intro = (
-        f"Every candidate of <strong>{escape(version)}</strong> on the same chronological test rows"
+        f"Every candidate of <strong>{escape(version)}</strong> on the same test rows (purged, "
+        "lead-disjoint splits; <code>&lt;chosen&gt;_refit</code> is the chosen setting refitted "
+        "on every matured row before the test window, whose figures the registry reports)"
     )
     if version != run.model_version:
         intro += (
@@ -572,7 +574,54 @@ def section_model_comparison(exports: Exports, run: Run) -> str:
         "ECE (expected calibration error) judge the calibrated probability. Lower is better for "
         "the last three.</p>"
     )
-    return f"<p>{intro}.</p>{charts}{table}{explain}"
+    by_population = _population_table(rows, version, candidates, chosen)
+    return f"<p>{intro}.</p>{charts}{table}{explain}{by_population}"
+
+
+POPULATION_SEGMENTS = (
+    ("overall", "every snapshot"),
+    ("population=first_score", "first score"),
+    ("population=age_0_7", "0-7 days old"),
+    ("population=age_8_30", "8-30 days"),
+    ("population=age_31_90", "31-90 days"),
+    ("population=age_over_90", "over 90 days"),
+)
+
+
+def _population_table(
+    rows: list[dict], version: str, candidates: list[str], chosen: set[str]
+) -> str:
+    """Test ROC-AUC of every candidate on each lead's first score and by lead-age band: a
+    model judged on all snapshots is judged mostly on old, easy negatives."""
+    auc = {
+        (r["candidate"], r["segment"]): r["value"]
+        for r in rows
+        if r["model_version"] == version and r["metric"] == "roc_auc"
+    }
+    segments = [
+        (seg, label)
+        for seg, label in POPULATION_SEGMENTS
+        if any((c, seg) in auc for c in candidates)
+    ]
+    if len(segments) < 2:
+        return ""
+    table_rows = [
+        {
+            "candidate": c + (" (chosen)" if c in chosen else ""),
+            **{label: auc.get((c, seg)) for seg, label in segments},
+        }
+        for c in candidates
+    ]
+    table = html_table(
+        table_rows,
+        ["candidate", *(label for _, label in segments)],
+        emphasis=lambda r: "(chosen)" in r["candidate"],
+    )
+    return (
+        "<h3>Test ROC-AUC on the leads sales sees</h3><p>The first score of each lead (the "
+        "one that routes a new lead) and lead-age bands; model choice and the champion gate "
+        "use var <code>evaluation_population</code> (default: first score).</p>" + table
+    )
 
 
 def curve_charts(

@@ -170,3 +170,23 @@ def test_the_same_rows_in_another_order_make_the_same_model():
     )
     assert a.artifact.to_json() == b.artifact.to_json()
     assert a.candidate("signal")["metrics"] == b.candidate("signal")["metrics"]
+
+
+def test_the_report_shows_first_score_and_age_band_auc_per_candidate():
+    from leadscore.report import _population_table
+
+    rows = [
+        {"model_version": "m1", "candidate": c, "segment": seg, "metric": "roc_auc", "value": v}
+        for c, seg, v in (
+            ("blend", "overall", 0.81),
+            ("blend", "population=first_score", 0.7123),
+            ("blend", "population=age_0_7", 0.7345),
+            ("xgboost", "overall", 0.83),
+            ("xgboost", "population=first_score", 0.6912),
+        )
+    ]
+    html = _population_table(rows, "m1", ["blend", "xgboost"], {"blend"})
+    assert "first score" in html and "0-7 days old" in html and "8-30 days" not in html
+    assert "0.712" in html and "0.691" in html and "blend (chosen)" in html
+    # only the overall figure: nothing to show
+    assert _population_table(rows[:1], "m1", ["blend"], {"blend"}) == ""
