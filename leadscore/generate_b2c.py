@@ -251,18 +251,6 @@ def _opportunities_table(
     )
 
 
-def _truth_table(leads: _Leads) -> pa.Table:
-    return pa.table(
-        {
-            "lead_id": leads.lead_id,
-            "true_propensity": leads.propensity,
-            "latent_interest": leads.interest,
-            "fit_score": leads.fit,
-        },
-        schema=gen.SCHEMAS["lead_truth"],
-    )
-
-
 def chunk(
     cfg: gen.GeneratorConfig, index: int, first: int, n: int, activity_id: int, opportunity_id: int
 ) -> gen.Chunk:
@@ -296,7 +284,7 @@ def chunk(
         "activities": gen._activities_table(leads.lead_id, activities, activity_id),
         "opportunities": opportunities,
         "lead_status_changes": gen.SCHEMAS["lead_status_changes"].empty_table(),
-        "lead_truth": _truth_table(leads),
+        "lead_truth": gen._truth_table(leads),  # type: ignore[arg-type]  (the same fields)
     }
     return gen.Chunk(
         tables,
