@@ -521,9 +521,11 @@ def check_enough_data(ys: Mapping[str, np.ndarray], min_training_conversions: in
         n, pos = int(y.size), int(y.sum())
         if n == 0:
             raise InsufficientTrainingData(
-                f"the {split} split has no labelled rows; training needs chronological train, "
-                "valid and test splits with conversions in each (more history, or larger "
-                "var valid_fraction / a smaller train_fraction)"
+                f"the {split} split has no labelled rows; training needs train, valid and test "
+                "splits with conversions in each, and the purged splits put an embargo of "
+                "conversion_window_days before valid and before test, so they need more than "
+                "three conversion windows of matured history (more history, a shorter var "
+                "conversion_window_days, or a larger valid_fraction / smaller train_fraction)"
             )
         if pos == 0 or pos == n:
             raise InsufficientTrainingData(
