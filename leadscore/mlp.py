@@ -37,7 +37,13 @@ MLP_GRID: tuple[dict[str, Any], ...] = (
 )
 
 
-def fit_mlp(x: np.ndarray, y: np.ndarray, params: Mapping[str, Any], seed: int) -> dict:
+def fit_mlp(
+    x: np.ndarray,
+    y: np.ndarray,
+    params: Mapping[str, Any],
+    seed: int,
+    weight: np.ndarray | None = None,
+) -> dict:
     """Fit the network and return its JSON payload ``{"weights": [...], "biases": [...]}``."""
     model = MLPClassifier(
         hidden_layer_sizes=tuple(int(h) for h in params["hidden"]),
@@ -51,7 +57,7 @@ def fit_mlp(x: np.ndarray, y: np.ndarray, params: Mapping[str, Any], seed: int) 
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(x, y.astype(int))
+        model.fit(x, y.astype(int), sample_weight=weight)
     return {
         "weights": [w.tolist() for w in model.coefs_],
         "biases": [b.tolist() for b in model.intercepts_],

@@ -589,6 +589,19 @@ def _usable_folds(folds: list[Fold], y: np.ndarray) -> list[Fold]:
     return [(a, rows) for a, rows in folds if two_classes(y[:a]) and two_classes(y[rows])]
 
 
+def training_weights(table: pa.Table, scheme: str) -> np.ndarray:
+    """Row weights of a fit, mean 1: ``lead`` gives every lead the same total weight (1 / its
+    rows), so a lead open for 13 weekly snapshots does not count 13 times its first score;
+    ``row`` weighs every snapshot alike (docs/decisions.md "Lead-balanced training")."""
+    n = table.num_rows
+    if scheme == "row" or "lead_id" not in table.column_names or n == 0:
+        return np.ones(n)
+    ids = np.asarray(pc.cast(table.column("lead_id"), pa.string()).to_pylist(), dtype=object)
+    _, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
+    w = 1.0 / counts[inverse]
+    return w * (n / w.sum())
+
+
 def firsts_of(table: pa.Table, times: np.ndarray) -> np.ndarray:
     """Each row's lead's first snapshot time (µs): column lead_first_snapshot_at when present,
     else the earliest snapshot_at of the lead_id among these rows (a row alone without it)."""
@@ -617,7 +630,11 @@ def _selection_loss(y: np.ndarray, margin: np.ndarray, metric: str) -> float:
 
 
 def _fit_lr(
-    x: np.ndarray, y: np.ndarray, params: Mapping[str, Any], seed: int
+    x: np.ndarray,
+    y: np.ndarray,
+    params: Mapping[str, Any],
+    seed: int,
+    weight: np.ndarray | None = None,
 ) -> LogisticRegression:
     model = LogisticRegression(
         C=float(params["C"]),
@@ -628,7 +645,7 @@ def _fit_lr(
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(x, y)
+        model.fit(x, y, sample_weight=weight)
     return model
 
 
@@ -676,8 +693,16 @@ class _FoldData:
     """Fold slices of one family's train matrix (fit rows a prefix, evaluation rows an index),
     with XGBoost matrices built once."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, folds: list[Fold], n_jobs: int):
+    def __init__(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        folds: list[Fold],
+        n_jobs: int,
+        weight: np.ndarray | None = None,
+    ):
         self.x, self.y, self.folds, self.n_jobs = x, y, folds, n_jobs
+        self.w = np.ones(y.size) if weight is None else weight
         self._dtrain: dict[int, xgb.QuantileDMatrix] = {}
         self._deval: dict[tuple[int, float], xgb.DMatrix] = {}
         self._xeval: dict[int, np.ndarray] = {}
@@ -694,7 +719,11 @@ class _FoldData:
         if i not in self._dtrain:
             a, _ = self.folds[i]
             self._dtrain[i] = xgb.QuantileDMatrix(
-                self.x[:a], label=self.y[:a], max_bin=XGB_MAX_BIN, nthread=self.n_jobs
+                self.x[:a],
+                label=self.y[:a],
+                weight=self.w[:a],
+                max_bin=XGB_MAX_BIN,
+                nthread=self.n_jobs,
             )
         return self._dtrain[i]
 
@@ -716,7 +745,7 @@ def _cv_lr(data: _FoldData, params: dict[str, Any], config: TrainingConfig) -> _
     start = time.perf_counter()
     losses = []
     for i, (a, _) in enumerate(data.folds):
-        model = _fit_lr(data.x[:a], data.y[:a], params, config.seed)
+        model = _fit_lr(data.x[:a], data.y[:a], params, config.seed, data.w[:a])
         margin = model.decision_function(data.x_eval(i))
         losses.append(_selection_loss(data.y_eval(i), margin, config.selection_metric))
     return _Trial(params, float(np.mean(losses)), time.perf_counter() - start, None, losses)
@@ -726,7 +755,7 @@ def _cv_mlp(data: _FoldData, params: dict[str, Any], config: TrainingConfig) -> 
     start = time.perf_counter()
     losses = []
     for i, (a, _) in enumerate(data.folds):
-        payload = mlp.fit_mlp(data.x[:a], data.y[:a], params, config.seed)
+        payload = mlp.fit_mlp(data.x[:a], data.y[:a], params, config.seed, data.w[:a])
         margin = mlp.margin(data.x_eval(i), payload)
         losses.append(_selection_loss(data.y_eval(i), margin, config.selection_metric))
     return _Trial(params, float(np.mean(losses)), time.perf_counter() - start, None, losses)
@@ -833,25 +862,28 @@ def _fit_payload(
     x: np.ndarray,
     y: np.ndarray,
     config: TrainingConfig,
+    weight: np.ndarray | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], float]:
     """Fit a setting (with the rounds its search found) on x, y → (model payload, params,
     seconds). Used for the fit on train and for both refits (before test, on everything)."""
     start = time.perf_counter()
     params: dict[str, Any] = {**trial.params, "n_jobs": config.n_jobs, "seed": config.seed}
     if model_type == "logistic_regression":
-        model = _fit_lr(x, y, trial.params, config.seed)
+        model = _fit_lr(x, y, trial.params, config.seed, weight)
         payload = {
             "coef": [float(v) for v in model.coef_[0]],
             "intercept": float(model.intercept_[0]),
         }
         params.update(solver="newton-cholesky", n_iter=int(model.n_iter_[0]))
     elif model_type == "mlp":
-        payload = mlp.fit_mlp(x, y, trial.params, config.seed)
+        payload = mlp.fit_mlp(x, y, trial.params, config.seed, weight)
         params.update(n_iter=payload.pop("n_iter"))
     else:
         xp = _xgb_params(trial.params, y, config)
         n_rounds = int(trial.n_rounds or XGB_FALLBACK_ROUNDS)
-        dtrain = xgb.QuantileDMatrix(x, label=y, max_bin=XGB_MAX_BIN, nthread=config.n_jobs)
+        dtrain = xgb.QuantileDMatrix(
+            x, label=y, weight=weight, max_bin=XGB_MAX_BIN, nthread=config.n_jobs
+        )
         booster = xgb.train(xp, dtrain, num_boost_round=n_rounds, verbose_eval=False)
         payload = {"booster_json": booster.save_raw("json").decode("utf-8")}
         params.update(n_rounds=n_rounds, scale_pos_weight=xp["scale_pos_weight"])
@@ -1230,6 +1262,7 @@ def _train_candidates(
     tables["train"] = train
     times, y_train = _times_of(train, "train"), ys["train"][order]
     ys["train"] = y_train
+    w_train = training_weights(train, config.training_weights)
     folds = _usable_folds(
         purged_time_folds(
             times, firsts_of(train, times), config.n_time_folds, config.conversion_window_days
@@ -1261,14 +1294,16 @@ def _train_candidates(
         spent += SEARCH_SHARES[model_type] / total_share
         deadline = search_start + spent * config.search_budget_seconds
         if folds:
-            data = _FoldData(x_train, y_train, folds, config.n_jobs)
+            data = _FoldData(x_train, y_train, folds, config.n_jobs, w_train)
         else:
             # no purged fold fits in train (history shorter than two windows): tune on valid,
             # whose leads and label windows are purged from train by construction
             n = x_train.shape[0]
             x_both = np.vstack([x_train, pre.transform(valid).matrix])
             y_both = np.concatenate([y_train, ys["valid"]])
-            data = _FoldData(x_both, y_both, [(n, np.arange(n, x_both.shape[0]))], config.n_jobs)
+            w_both = np.concatenate([w_train, np.ones(valid.num_rows)])
+            folds_valid = [(n, np.arange(n, x_both.shape[0]))]
+            data = _FoldData(x_both, y_both, folds_valid, config.n_jobs, w_both)
         for cand in _search_family(model_type, data, config, deadline):
             fitted.append((cand, pre, x_train))
     search_seconds = time.perf_counter() - search_start
@@ -1277,7 +1312,7 @@ def _train_candidates(
     settings: dict[str, tuple[str, _Trial]] = {}
     for cand, pre, x_train in fitted:
         payload, params, fit_seconds = _fit_payload(
-            cand.model_type, cand.best, x_train, y_train, config
+            cand.model_type, cand.best, x_train, y_train, config, w_train
         )
         art = ModelArtifact(
             cand.name, cand.model_type, pre, payload, Calibrator("platt"), params, 0.5
@@ -1378,7 +1413,9 @@ class _Refitter:
             table, self.spec, MODES[model_type], c.min_category_count, c.max_categories
         )
         y = labels_of(table, "refit")
-        payload, params, _ = _fit_payload(model_type, trial, pre.transform(table).matrix, y, c)
+        w = training_weights(table, c.training_weights)
+        x = pre.transform(table).matrix
+        payload, params, _ = _fit_payload(model_type, trial, x, y, c, w)
         return ModelArtifact(name, model_type, pre, payload, Calibrator("platt"), params, 0.5)
 
     def run(

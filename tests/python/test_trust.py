@@ -190,3 +190,16 @@ def test_the_report_shows_first_score_and_age_band_auc_per_candidate():
     assert "0.712" in html and "0.691" in html and "blend (chosen)" in html
     # only the overall figure: nothing to show
     assert _population_table(rows[:1], "m1", ["blend"], {"blend"}) == ""
+
+
+def test_lead_weights_give_every_lead_the_same_total_weight():
+    from leadscore.training import training_weights
+
+    table = pa.table({"lead_id": ["a", "a", "a", "a", "b", "c", "c", "c"]})
+    w = training_weights(table, "lead")
+    # 1/4, 1/4, 1/4, 1/4, 1, 1/3 x 3, scaled to mean 1: each lead sums to 8/3
+    np.testing.assert_allclose(w[:4].sum(), w[4], atol=1e-12)
+    np.testing.assert_allclose(w[5:].sum(), w[4], atol=1e-12)
+    np.testing.assert_allclose(w.mean(), 1.0, atol=1e-12)
+    np.testing.assert_allclose(w[4], 8 / 3, atol=1e-12)
+    np.testing.assert_array_equal(training_weights(table, "row"), np.ones(8))
