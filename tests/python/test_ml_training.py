@@ -342,7 +342,7 @@ def test_on_a_small_generated_build_models_beat_rules_and_approach_the_oracle(sm
     try:
         con.register("truth", truth)
         tables, rules, oracle = {}, {}, {}
-        for split in ("train", "valid", "test"):
+        for split in ("train", "valid", "test", "purged"):
             t = con.sql(
                 "select s.*, r.rule_score as _rule, tr.true_propensity as _truth "
                 "from training_snapshots s join training_rule_scores r using (lead_id, snapshot_at)"
@@ -362,15 +362,17 @@ def test_on_a_small_generated_build_models_beat_rules_and_approach_the_oracle(sm
         tables["test"],
         cfg,
         {"rules": (rules["valid"], rules["test"])},
+        tables["purged"],
     )
     y_test = tables["test"].column("is_converted").to_numpy(zero_copy_only=False)
     oracle_auc = m.roc_auc(y_test, oracle["test"])
     rules_auc = rep.candidate("rules")["metrics"]["roc_auc"]
-    for name in ("logistic_regression", "xgboost"):
-        auc = rep.candidate(name)["metrics"]["roc_auc"]
-        assert auc > rules_auc + 0.03, (name, auc, rules_auc)
-        # 3000 leads leave ~0.05 AUC to the oracle (0.02 at 20000 leads): sample size
-        assert auc > oracle_auc - 0.08, (name, auc, oracle_auc)
+    # the reported figure: the chosen setting refitted on every matured row before test (the
+    # purged splits leave a small train split; the refit takes back what the purge held out)
+    reported = rep.reported()["metrics"]["roc_auc"]
+    assert reported > rules_auc + 0.03, (reported, rules_auc)  # measured 0.744 vs 0.663
+    # 3000 leads leave ~0.05 AUC to the oracle (measured 0.793): sample size
+    assert reported > oracle_auc - 0.08, (reported, oracle_auc)
     assert rep.total_seconds < 60
 
 
