@@ -21,12 +21,31 @@ Decisions
   change in ROC-AUC is decay; the retrain recommendation reads it.
 - A lead_source segment needs at least ``MIN_SEGMENT_ROWS`` rows; metrics undefined on a
   segment (one class) are NULL, never NaN.
+- Like with like. The test split is the training spine's snapshots: each lead's first
+  weeks (lead age at most about 91 days), while a scoring run judges every open lead, most of
+  them older. A model ranks young and old leads differently well, so the run's overall
+  ROC-AUC against the overall test ROC-AUC mixes decay with a change of the age mix. Hence
+  per lead-age band (``AGE_BANDS``, the lead's age in whole days at the run's as_of: 0-7,
+  8-30, 31-90, over 90) a row ``age_band=<band>`` compared with the same band's test value
+  from the registry's ``metrics_by_population_json`` when the registry has it, else with
+  the overall test value; ``test_population`` says which (the band's key or ``all``).
+- ``age_matched`` (the reference the retrain recommendation's decay check reads): per test
+  metric, the band values of the run and the same bands' test values, each averaged with
+  the run's band shares (leads) as weights over the bands that have both — a direct
+  standardisation to the run's age mix. The run's overall ROC-AUC is not compared with
+  that average: an overall AUC also ranks leads of different bands against each other, a
+  within-band one does not, so the two are not the same quantity. Bands without their own
+  test value (the test split hardly holds leads over 90 days old) are left out rather than
+  compared with the overall test value; ``n_leads`` says how many leads the average covers.
+  No band with its own test value (a registry written before metrics_by_population_json):
+  no ``age_matched`` row, and the recommendation falls back to the overall comparison.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -38,6 +57,27 @@ from leadscore import metrics as m
 MIN_SEGMENT_ROWS = 50
 N_DECILES = 10
 TEST_METRICS: tuple[str, ...] = ("roc_auc", "pr_auc", "brier", "log_loss", "ece")
+#: the registry's test metrics of the whole test split: metrics_json, key ``all`` of
+#: metrics_by_population_json
+ALL_POPULATION = "all"
+#: lead age bands: (key of metrics_by_population_json, first and last whole day of age);
+#: training evaluates its test split by the same bands (lead age at the snapshot)
+AGE_BANDS: tuple[tuple[str, int, float], ...] = (
+    ("age_0_7", 0, 7),
+    ("age_8_30", 8, 30),
+    ("age_31_90", 31, 90),
+    ("age_over_90", 91, math.inf),
+)
+AGE_COLUMN = "lead_age_days"
+AGE_BAND_SEGMENT = "age_band="
+AGE_MATCHED_SEGMENT = "age_matched"
+#: test_population of an age_matched row: the bands' own test values
+AGE_BANDS_POPULATION = "age_bands"
+REGISTRY_METRIC_COLUMNS: tuple[str, ...] = (
+    "model_version",
+    "metrics_json",
+    "metrics_by_population_json",
+)
 
 PERFORMANCE_SCHEMA = pa.schema(
     [
@@ -50,8 +90,31 @@ PERFORMANCE_SCHEMA = pa.schema(
         ("test_value", pa.float64()),
         ("change_vs_test", pa.float64()),
         ("n_leads", pa.int64()),
+        ("test_population", pa.string()),
     ]
 )
+
+#: metric -> (test value, the test population it was measured on)
+References = Mapping[str, tuple[float, str]]
+
+
+def registry_metric_columns(columns: Sequence[str]) -> list[str]:
+    """The registry columns ``registry_test_metrics`` and ``registry_population_metrics``
+    read, among ``columns`` (a registry written before metrics_by_population_json has no
+    such column)."""
+    return [c for c in REGISTRY_METRIC_COLUMNS if c in columns]
+
+
+def _known_metrics(stored: Any) -> dict[str, float]:
+    if not isinstance(stored, Mapping):
+        return {}
+    return {
+        k: float(stored[k])
+        for k in TEST_METRICS
+        if isinstance(stored.get(k), int | float)
+        and not isinstance(stored.get(k), bool)
+        and math.isfinite(stored[k])
+    }
 
 
 def registry_test_metrics(registry: pa.Table) -> dict[str, dict[str, float]]:
@@ -65,6 +128,45 @@ def registry_test_metrics(registry: pa.Table) -> dict[str, dict[str, float]]:
             k: float(stored[k]) for k in TEST_METRICS if stored.get(k) is not None
         }
     return out
+
+
+def registry_population_metrics(registry: pa.Table) -> dict[str, dict[str, dict[str, float]]]:
+    """model_version → test population (``all``, ``first_score``, the ``AGE_BANDS`` keys) →
+    its test metrics (TEST_METRICS with a value), from metrics_by_population_json. Empty
+    without that column (older registries); a population missing, not an object or with
+    null metrics is left out."""
+    if "metrics_by_population_json" not in registry.column_names:
+        return {}
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for row in registry.select(["model_version", "metrics_by_population_json"]).to_pylist():
+        text = row["metrics_by_population_json"]
+        stored = json.loads(text) if text else None
+        if not isinstance(stored, Mapping):
+            continue
+        by_population = {key: _known_metrics(value) for key, value in stored.items()}
+        out[row["model_version"]] = {k: v for k, v in by_population.items() if v}
+    return out
+
+
+def age_band_keys(age_days: np.ndarray) -> np.ndarray:
+    """The ``AGE_BANDS`` key of each lead age (days, fractional; banded by whole days
+    elapsed), None for a missing or negative age."""
+    whole = np.floor(np.asarray(age_days, dtype=np.float64))
+    keys = np.full(whole.shape, None, dtype=object)
+    for key, first, last in AGE_BANDS:
+        keys[(whole >= first) & (whole <= last)] = key
+    return keys
+
+
+def band_references(
+    band: str, overall: Mapping[str, float], by_population: Mapping[str, Mapping[str, float]]
+) -> dict[str, tuple[float, str]]:
+    """Per test metric the reference of an age band: the band's own test value when the
+    registry has it, else the overall one (population ``all``)."""
+    own = by_population.get(band, {})
+    refs = {k: (v, ALL_POPULATION) for k, v in overall.items()}
+    refs.update({k: (v, band) for k, v in own.items()})
+    return refs
 
 
 def _deciles(rank_score: np.ndarray, lead_ids: np.ndarray) -> np.ndarray:
@@ -107,12 +209,13 @@ def _group_rows(
     rank_score: np.ndarray,
     hot: np.ndarray,
     lead_ids: np.ndarray,
-    test: Mapping[str, float],
+    references: References,
+    deciles: bool = False,
 ) -> list[dict[str, Any]]:
     base = {"as_of": as_of, "model_version": version, "segment": segment}
     rows = []
     for metric, value in _scalar_metrics(y, prob, rank_score, hot).items():
-        reference = test.get(metric) if segment == "overall" else None
+        reference, population = references.get(metric, (None, None))
         change = None
         if value is not None and reference:
             change = (value - reference) / reference
@@ -125,9 +228,10 @@ def _group_rows(
                 "test_value": reference,
                 "change_vs_test": change,
                 "n_leads": int(y.size),
+                "test_population": population,
             }
         )
-    if segment != "overall" or not y.size:
+    if not deciles or not y.size:
         return rows
     decile = _deciles(rank_score, lead_ids)
     rate = y.mean()
@@ -152,17 +256,64 @@ def _group_rows(
                     "test_value": None,
                     "change_vs_test": None,
                     "n_leads": int(inside.sum()),
+                    "test_population": None,
                 }
             )
     return rows
 
 
-def performance_rows(scored: pa.Table, test_metrics: Mapping[str, Mapping[str, float]]) -> pa.Table:
+def age_matched_rows(band_rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The ``age_matched`` rows of one run from its ``age_band=`` rows: per test metric the
+    run's band values and the bands' own test values, both averaged with the run's band
+    leads as weights, over the bands that have a value and their own test value (not the
+    overall fallback). None of them: no row for that metric."""
+    rows = []
+    for metric in TEST_METRICS:
+        used = [
+            r
+            for r in band_rows
+            if r["metric"] == metric
+            and r["value"] is not None
+            and r["test_value"] is not None
+            and r["test_population"] == r["segment"].removeprefix(AGE_BAND_SEGMENT)
+        ]
+        if not used:
+            continue
+        weight = np.array([r["n_leads"] for r in used], dtype=np.float64)
+        value = float(np.dot(weight, [r["value"] for r in used]) / weight.sum())
+        test = float(np.dot(weight, [r["test_value"] for r in used]) / weight.sum())
+        rows.append(
+            {
+                "as_of": used[0]["as_of"],
+                "model_version": used[0]["model_version"],
+                "segment": AGE_MATCHED_SEGMENT,
+                "metric": metric,
+                "decile": None,
+                "value": value,
+                "test_value": test,
+                "change_vs_test": (value - test) / test if test else None,
+                "n_leads": int(weight.sum()),
+                "test_population": AGE_BANDS_POPULATION,
+            }
+        )
+    return rows
+
+
+def performance_rows(
+    scored: pa.Table,
+    test_metrics: Mapping[str, Mapping[str, float]],
+    population_metrics: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None,
+) -> pa.Table:
     """Performance of every (as_of, model_version) run in ``scored`` (int_matured_scores:
     as_of, model_version, lead_id, lead_source, conversion_probability, score, tier,
-    is_converted), overall and per lead_source (PERFORMANCE_SCHEMA)."""
+    is_converted, and lead_age_days for the age bands), overall, per lead_source and, with
+    lead_age_days, per ``AGE_BANDS`` band plus ``age_matched`` (PERFORMANCE_SCHEMA).
+    ``test_metrics``: ``registry_test_metrics``; ``population_metrics``:
+    ``registry_population_metrics`` (None or empty: the bands are compared with the overall
+    test values and there is no ``age_matched`` row)."""
     if scored.num_rows == 0:
         return PERFORMANCE_SCHEMA.empty_table()
+    population_metrics = population_metrics or {}
     scored = scored.sort_by([("as_of", "ascending"), ("model_version", "ascending")])
     runs = pc.binary_join_element_wise(
         pc.cast(scored.column("as_of"), pa.string()), scored.column("model_version"), "|"
@@ -173,37 +324,60 @@ def performance_rows(scored: pa.Table, test_metrics: Mapping[str, Mapping[str, f
     rows: list[dict[str, Any]] = []
     for start, end in zip(starts, ends, strict=True):
         run = scored.slice(start, end - start)
-        as_of = run.column("as_of")[0].as_py()
         version = run.column("model_version")[0].as_py()
-        y = pc.cast(run.column("is_converted"), pa.float64()).to_numpy(zero_copy_only=False)
-        prob_col = run.column("conversion_probability")
-        prob = (
-            None
-            if prob_col.null_count
-            else pc.cast(prob_col, pa.float64()).to_numpy(zero_copy_only=False)
-        )
-        score = pc.cast(run.column("score"), pa.float64()).to_numpy(zero_copy_only=False)
-        rank_score = score if prob is None else prob
-        hot = pc.equal(run.column("tier"), "hot").to_numpy(zero_copy_only=False)
-        lead_ids = run.column("lead_id").to_numpy(zero_copy_only=False)
-        sources = pc.fill_null(run.column("lead_source"), "(unknown)").to_numpy(
-            zero_copy_only=False
-        )
-        test = test_metrics.get(version, {})
-        rows += _group_rows(as_of, version, "overall", y, prob, rank_score, hot, lead_ids, test)
-        for source in sorted(set(sources)):
-            inside = sources == source
-            if inside.sum() < MIN_SEGMENT_ROWS:
-                continue
-            rows += _group_rows(
-                as_of,
-                version,
-                f"lead_source={source}",
-                y[inside],
-                None if prob is None else prob[inside],
-                rank_score[inside],
-                hot[inside],
-                lead_ids[inside],
-                test,
-            )
+        rows += _run_rows(run, test_metrics.get(version, {}), population_metrics.get(version, {}))
     return pa.Table.from_pylist(rows, schema=PERFORMANCE_SCHEMA)
+
+
+def _numpy(column: pa.ChunkedArray) -> np.ndarray:
+    return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+
+
+def _run_rows(
+    run: pa.Table,
+    test: Mapping[str, float],
+    by_population: Mapping[str, Mapping[str, float]],
+) -> list[dict[str, Any]]:
+    """The rows of one (as_of, model_version) run, its version's test metrics given."""
+    as_of = run.column("as_of")[0].as_py()
+    version = run.column("model_version")[0].as_py()
+    y = _numpy(run.column("is_converted"))
+    prob_col = run.column("conversion_probability")
+    prob = None if prob_col.null_count else _numpy(prob_col)
+    rank_score = _numpy(run.column("score")) if prob is None else prob
+    hot = pc.equal(run.column("tier"), "hot").to_numpy(zero_copy_only=False)
+    lead_ids = run.column("lead_id").to_numpy(zero_copy_only=False)
+
+    def group(segment: str, inside: np.ndarray, references: References) -> list[dict]:
+        return _group_rows(
+            as_of,
+            version,
+            segment,
+            y[inside],
+            None if prob is None else prob[inside],
+            rank_score[inside],
+            hot[inside],
+            lead_ids[inside],
+            references,
+        )
+
+    overall = {k: (v, ALL_POPULATION) for k, v in test.items()}
+    rows = _group_rows(
+        as_of, version, "overall", y, prob, rank_score, hot, lead_ids, overall, deciles=True
+    )
+    sources = pc.fill_null(run.column("lead_source"), "(unknown)").to_numpy(zero_copy_only=False)
+    for source in sorted(set(sources)):
+        inside = sources == source
+        if inside.sum() >= MIN_SEGMENT_ROWS:
+            rows += group(f"lead_source={source}", inside, {})
+    if AGE_COLUMN not in run.column_names:
+        return rows
+    bands = age_band_keys(_numpy(run.column(AGE_COLUMN)))
+    band_rows: list[dict[str, Any]] = []
+    for band, _, _ in AGE_BANDS:
+        inside = bands == band
+        if inside.sum() >= MIN_SEGMENT_ROWS:
+            band_rows += group(
+                f"{AGE_BAND_SEGMENT}{band}", inside, band_references(band, test, by_population)
+            )
+    return rows + band_rows + age_matched_rows(band_rows)

@@ -46,7 +46,8 @@
         leads.created_hour
         {{- lead_attribute_columns('leads.') }},
 
-        -- monetary: company size and the account's won deals before T
+        -- monetary: company size and the account's won deals before T (running totals over
+        -- the CRM's history: listed in var calendar_cumulative_features for feature_drift)
         leads.company_size_band_midpoint,
         cast(coalesce(domain_wins.cum_n_won, 0) as {{ dbt.type_int() }})
             as n_prior_won_deals_domain,

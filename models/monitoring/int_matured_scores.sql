@@ -1,7 +1,9 @@
 {#- Every scoring in lead_score_history whose conversion window has matured by the current
     as_of (as_of + conversion_window_days <= today's as_of), with what really happened: did
     the lead reach the conversion event in [as_of, as_of + window)? The rows model_performance
-    judges the scores on. lead_source is the lead's current value (for the by-source view). -#}
+    judges the scores on. lead_source is the lead's current value (for the by-source view);
+    lead_age_days the lead's age at the scoring as_of (for the by-age view: the test split it
+    is compared with holds young leads only). -#}
 {% set window_days = leadscore.positive_int_var('conversion_window_days') %}
 
 with
@@ -38,6 +40,8 @@ final as (
         history.model_type,
         history.lead_id,
         leads.lead_source,
+        leads.created_at as lead_created_at,
+        {{ leadscore.fractional_days('leads.created_at', 'history.as_of') }} as lead_age_days,
         history.conversion_probability,
         history.score,
         history.tier,

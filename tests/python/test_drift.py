@@ -23,6 +23,7 @@ from leadscore.drift import (
     NULL_BIN,
     DriftConfig,
     Populations,
+    TimeMatchedReference,
     bin_categorical,
     bin_numeric,
     chi_square,
@@ -242,9 +243,13 @@ def test_config_defaults_match_dbt_project_vars_and_vars_are_read():
             "drift_n_bins": 20,
             "drift_reference_rows": None,
             "exclude_features": "country, created_hour",
+            "calendar_cumulative_features": ["n_prior_orders"],
+            "drift_calendar_reference_days": 14,
             "as_of": "2026-01-01",
         }
     )
+    assert cfg.calendar_cumulative_features == ("n_prior_orders",)
+    assert cfg.calendar_reference_days == 14
     assert (cfg.psi_watch, cfg.psi_alert, cfg.n_bins) == (0.2, 0.5, 20)
     assert cfg.reference_rows == DriftConfig().reference_rows
     assert cfg.exclude_features == ("country", "created_hour")
@@ -263,6 +268,8 @@ def test_config_defaults_match_dbt_project_vars_and_vars_are_read():
         ({"drift_psi_alert": "high"}, "drift_psi_alert must be a number, got 'high'"),
         ({"drift_psi_alert": True}, "drift_psi_alert must be a number, got True"),
         ({"exclude_features": 3}, "exclude_features must be a list of column names"),
+        ({"calendar_cumulative_features": 3}, "calendar_cumulative_features must be a list"),
+        ({"drift_calendar_reference_days": 0}, "drift_calendar_reference_days must be a whole"),
     ],
 )
 def test_bad_vars_name_the_var_and_the_fix(values, message):
@@ -341,6 +348,78 @@ def test_one_row_per_feature_most_important_first_and_no_data_when_empty():
     assert empty["status"].to_pylist() == ["no_data", "no_data"]
     assert empty["psi"].null_count == 2
     assert "the current population has no rows" in empty["notes"][0].as_py()
+
+
+def won_deal_counts(rng: np.random.Generator, n: int, history_days: float) -> np.ndarray:
+    """Won deals of each lead's e-mail domain before T, when the CRM's history before T is
+    history_days long: a domain wins at 1 deal per 5,000 days (a stationary process), so the
+    counts grow with the history alone."""
+    return rng.poisson(history_days / 5000, size=n).astype(np.float64)
+
+
+def test_a_calendar_cumulative_feature_is_compared_with_the_time_matched_reference():
+    # no drift at all: the train window saw 200 days of CRM history (4 % of leads' domains
+    # with a won deal), the time-matched reference and today 1,300 and 1,400 days (23 %, 24 %)
+    rng = np.random.default_rng(7)
+    spec = FeatureSpec(
+        categorical=["source"], numeric=["won_deals"], columns=["won_deals", "source"]
+    )
+    n = 5000
+    sources = ["web", "ads"]
+    train = pa.table({"won_deals": won_deal_counts(rng, n, 200), "source": rng.choice(sources, n)})
+    matched = pa.table({"won_deals": won_deal_counts(rng, n, 1300)})
+    # ...but a real shift in the source mix: it must still alert
+    today = pa.table(
+        {
+            "won_deals": won_deal_counts(rng, n, 1400),
+            "source": rng.choice(sources, n, p=[0.8, 0.2]),
+        }
+    )
+    config = DriftConfig(calendar_cumulative_features=("won_deals",))
+    time_matched = TimeMatchedReference(
+        matched, "time-matched: the weeks before", T0, T0 + timedelta(days=27)
+    )
+    pops = Populations(train, today, "m1", "train window", None, None, 0, (), time_matched)
+    rows = {
+        r["feature"]: r for r in compare_populations(pops, spec, None, AS_OF, config).to_pylist()
+    }
+    won = rows["won_deals"]
+    assert won["status"] == "ok" and won["psi"] < 0.01, won
+    assert won["is_calendar_cumulative"] and won["n_reference"] == n
+    assert won["reference_population"] == "time-matched: the weeks before"
+    assert (won["reference_from"], won["reference_to"]) == (T0, T0 + timedelta(days=27))
+    assert won["reference_mean"] == pytest.approx(0.26, abs=0.03)
+    source = rows["source"]
+    assert source["status"] == "alert" and not source["is_calendar_cumulative"]
+    assert source["reference_population"] == "train window"
+
+    # compared with the train window, as before, the growth of the history alone alerts
+    stale = compare_populations(
+        pops, spec, None, AS_OF, DriftConfig(calendar_cumulative_features=())
+    )
+    assert stale.to_pylist()[0]["status"] == "alert" and stale["psi"][0].as_py() > 0.25
+
+    # a change beyond the history's growth (a campaign to existing customers' colleagues:
+    # 60 % of today's leads come from a domain with a won deal) alerts against the matched one
+    campaign = today.set_column(
+        0, "won_deals", pa.array(np.where(rng.random(n) < 0.6, 1.0, today["won_deals"]))
+    )
+    shifted = Populations(train, campaign, "m1", "train window", None, None, 0, (), time_matched)
+    (row,) = compare_populations(
+        shifted, FeatureSpec(numeric=["won_deals"], columns=["won_deals"]), None, AS_OF, config
+    ).to_pylist()
+    assert row["status"] == "alert" and row["reference_population"].startswith("time-matched")
+
+
+def test_without_a_time_matched_reference_a_calendar_feature_says_so():
+    spec = FeatureSpec(numeric=["won_deals"], columns=["won_deals"])
+    ref = pa.table({"won_deals": np.zeros(600)})
+    config = DriftConfig(calendar_cumulative_features=("won_deals",))
+    for matched in (None, TimeMatchedReference(ref.slice(0, 0), "empty", None, None)):
+        pops = Populations(ref, ref, "m1", "train window", None, None, 0, (), matched)
+        (row,) = compare_populations(pops, spec, None, AS_OF, config).to_pylist()
+        assert row["reference_population"] == "train window" and row["n_reference"] == 600
+        assert "for want of a time-matched one" in row["notes"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -427,6 +506,29 @@ def test_reference_is_the_grid_snapshots_of_the_models_train_window(warehouse):
     # the oldest reference snapshot is 39 days old: older open leads are not compared
     assert out["n_current"] == 40 and out["n_current_beyond_reference_age"] == 60
     assert "60 open leads older than the oldest reference snapshot (39 days)" in out["notes"]
+
+
+def test_a_calendar_feature_is_compared_with_the_snapshots_just_before_todays_leads(warehouse):
+    """The time-matched reference: grid snapshots of the 28 days before as_of - 39 days (the
+    oldest reference age), so no lead of today's compared population (all created after it)
+    is in it, of leads no older than 39 days."""
+    row = registry_row(T0 + timedelta(days=10), T0 + timedelta(days=29))
+    (out,) = run_drift(warehouse, [row], calendar_cumulative_features=("x",))
+    # as_of - 39 days = 2026-08-23 = T0 + 230 days: days 202..229, x = d
+    assert out["n_reference"] == 28 and out["reference_mean"] == pytest.approx(215.5)
+    assert (out["reference_from"], out["reference_to"]) == (
+        T0 + timedelta(days=202),
+        T0 + timedelta(days=229),
+    )
+    assert out["reference_population"] == (
+        "time-matched: grid snapshots of the 28 days before 2026-08-23 "
+        "(as_of minus the reference age, 39 days)"
+    )
+    assert out["is_calendar_cumulative"] and out["n_current"] == 40
+    (week,) = run_drift(
+        warehouse, [row], calendar_cumulative_features=("x",), calendar_reference_days=7
+    )
+    assert week["n_reference"] == 7 and week["reference_mean"] == pytest.approx(226)
 
 
 def test_a_sample_caps_each_population(warehouse):

@@ -11,7 +11,14 @@ import pyarrow as pa
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from leadscore.monitoring import PERFORMANCE_SCHEMA, performance_rows, registry_test_metrics
+from leadscore.monitoring import (
+    PERFORMANCE_SCHEMA,
+    age_band_keys,
+    performance_rows,
+    registry_metric_columns,
+    registry_population_metrics,
+    registry_test_metrics,
+)
 from leadscore.registry import RegistryPolicy, retrain_reasons
 
 AS_OF = datetime(2026, 6, 1)
@@ -111,6 +118,172 @@ def test_registry_test_metrics_reads_metrics_json():
         }
     )
     assert registry_test_metrics(registry) == {"m1": {"roc_auc": 0.81, "ece": 0.01}}
+
+
+def test_lead_age_bands_are_whole_days_elapsed():
+    ages = np.array([0.0, 7.99, 8.0, 30.99, 31.0, 90.5, 91.0, 400.0, np.nan, -1.0])
+    assert age_band_keys(ages).tolist() == [
+        "age_0_7",
+        "age_0_7",
+        "age_8_30",
+        "age_8_30",
+        "age_31_90",
+        "age_31_90",
+        "age_over_90",
+        "age_over_90",
+        None,
+        None,
+    ]
+
+
+def band(age: float, positives: list[float], negatives: list[float], start: int) -> pa.Table:
+    """Leads of one age with the given probabilities of converters and non-converters."""
+    prob = positives + negatives
+    n = len(prob)
+    return pa.table(
+        {
+            "as_of": pa.array([AS_OF] * n, pa.timestamp("us")),
+            "model_version": ["m1"] * n,
+            "lead_id": [f"L{start + i:04d}" for i in range(n)],
+            "lead_source": ["web"] * n,
+            "lead_age_days": [age] * n,
+            "conversion_probability": prob,
+            "score": [int(100 * p) for p in prob],
+            "tier": ["cold"] * n,
+            "is_converted": [True] * len(positives) + [False] * len(negatives),
+        }
+    )
+
+
+def aged_cohort() -> pa.Table:
+    """Three bands with hand-computable ROC-AUC (inverted pairs / all pairs) and one too small
+    for a row:
+    - 3 days old, 10 converters at 0.5 and 50 non-converters, 10 of them at 0.6 above every
+      converter: 100 of 500 pairs inverted, ROC-AUC 0.8;
+    - 45 days, 10 converters at 0.3, 25 of 50 non-converters above them: ROC-AUC 0.5;
+    - 200 days, 20 converters at 0.2, 24 of 60 non-converters above them: 480 of 1,200
+      inverted, ROC-AUC 0.6;
+    - 10 days, 10 leads (< MIN_SEGMENT_ROWS): no age_8_30 row."""
+    return pa.concat_tables(
+        [
+            band(3.2, [0.5] * 10, [0.6] * 10 + [0.1] * 40, 0),
+            band(45.0, [0.3] * 10, [0.4] * 25 + [0.05] * 25, 100),
+            band(200.0, [0.2] * 20, [0.25] * 24 + [0.1] * 36, 200),
+            band(10.0, [], [0.15] * 10, 300),
+        ]
+    )
+
+
+# the registry's test metrics: overall, and by lead age (no band over 90 days: the test split
+# hardly has such leads)
+TEST_ALL = {"m1": {"roc_auc": 0.75, "ece": 0.02}}
+TEST_BY_AGE = {
+    "m1": {
+        "all": {"roc_auc": 0.75, "ece": 0.02},
+        "age_0_7": {"roc_auc": 0.85},
+        "age_8_30": {"roc_auc": 0.8},
+        "age_31_90": {"roc_auc": 0.55},
+    }
+}
+
+
+def test_each_age_band_is_compared_with_the_same_band_on_test_else_the_overall_value():
+    out = performance_rows(aged_cohort(), TEST_ALL, TEST_BY_AGE)
+    assert out.schema == PERFORMANCE_SCHEMA
+    young, middle, old = (
+        values(out, f"age_band={b}")["roc_auc"] for b in ("age_0_7", "age_31_90", "age_over_90")
+    )
+    assert (young["value"], young["test_value"], young["test_population"]) == (
+        pytest.approx(0.8),
+        0.85,
+        "age_0_7",
+    )
+    assert young["change_vs_test"] == pytest.approx((0.8 - 0.85) / 0.85)
+    assert young["n_leads"] == 60
+    assert (middle["value"], middle["test_value"], middle["test_population"]) == (
+        pytest.approx(0.5),
+        0.55,
+        "age_31_90",
+    )
+    # no test value for leads over 90 days: the overall one, flagged
+    assert (old["value"], old["test_value"], old["test_population"]) == (
+        pytest.approx(0.6),
+        0.75,
+        "all",
+    )
+    assert old["n_leads"] == 80
+    assert "age_band=age_8_30" not in {r["segment"] for r in out.to_pylist()}
+    # ECE has no band value on test: every band falls back to the overall one
+    assert values(out, "age_band=age_0_7")["ece"]["test_population"] == "all"
+    # today's overall row is unchanged: overall test value, population all
+    overall = values(out)["roc_auc"]
+    assert (overall["test_value"], overall["test_population"], overall["n_leads"]) == (
+        0.75,
+        "all",
+        210,
+    )
+    assert values(out, "lead_source=web")["roc_auc"]["test_population"] is None
+
+
+def test_age_matched_weights_the_bands_own_test_values_by_the_cohorts_age_mix():
+    out = performance_rows(aged_cohort(), TEST_ALL, TEST_BY_AGE)
+    matched = values(out, "age_matched")
+    # roc_auc: the two bands with their own test value, 60 leads each (the band over 90
+    # days compares with the overall value and is left out)
+    roc = matched["roc_auc"]
+    assert roc["value"] == pytest.approx((0.8 * 60 + 0.5 * 60) / 120)  # 0.65
+    assert roc["test_value"] == pytest.approx((0.85 * 60 + 0.55 * 60) / 120)  # 0.70
+    assert roc["change_vs_test"] == pytest.approx((0.65 - 0.70) / 0.70)
+    assert (roc["n_leads"], roc["test_population"], roc["decile"]) == (120, "age_bands", None)
+    # no band has its own ECE on test: no age_matched ECE
+    assert "ece" not in matched
+    # unequal band sizes: the weights are the cohort's leads per band
+    uneven = pa.concat_tables([aged_cohort(), band(5.0, [], [0.1] * 60, 400)])
+    roc = values(performance_rows(uneven, TEST_ALL, TEST_BY_AGE), "age_matched")["roc_auc"]
+    young = values(performance_rows(uneven, TEST_ALL, TEST_BY_AGE), "age_band=age_0_7")
+    # the 3-day band now holds 120 leads: 10 converters, 110 non-converters of which 10 above
+    assert young["roc_auc"]["value"] == pytest.approx(1 - 100 / 1100)
+    assert roc["value"] == pytest.approx((120 * (1 - 100 / 1100) + 60 * 0.5) / 180)
+    assert roc["test_value"] == pytest.approx((120 * 0.85 + 60 * 0.55) / 180)
+
+
+def test_without_test_metrics_by_age_the_bands_use_the_overall_value_and_no_age_matched_row():
+    for by_population in (None, {}, {"m1": {"all": {"roc_auc": 0.75}}}):
+        out = performance_rows(aged_cohort(), TEST_ALL, by_population)
+        segments = {r["segment"] for r in out.to_pylist()}
+        assert "age_matched" not in segments and "age_band=age_0_7" in segments
+        young = values(out, "age_band=age_0_7")["roc_auc"]
+        assert (young["test_value"], young["test_population"]) == (0.75, "all")
+    # no lead_age_days column (older int_matured_scores): no band rows at all
+    plain = performance_rows(aged_cohort().drop_columns(["lead_age_days"]), TEST_ALL)
+    assert {r["segment"] for r in plain.to_pylist()} == {"overall", "lead_source=web"}
+
+
+def test_registry_population_metrics_reads_metrics_by_population_json_and_old_registries():
+    by_population = {
+        "all": {"roc_auc": 0.81, "ece": 0.01, "n_rows": 900},
+        "age_0_7": {"roc_auc": 0.86, "ece": None, "brier": float("nan")},
+        "age_over_90": None,
+        "age_8_30": {"roc_auc": None},
+    }
+    registry = pa.table(
+        {
+            "model_version": ["m1", "m2"],
+            "metrics_json": [json.dumps({"roc_auc": 0.81}), None],
+            "metrics_by_population_json": [json.dumps(by_population), None],
+        }
+    )
+    assert registry_population_metrics(registry) == {
+        "m1": {"all": {"roc_auc": 0.81, "ece": 0.01}, "age_0_7": {"roc_auc": 0.86}}
+    }
+    old = registry.drop_columns(["metrics_by_population_json"])
+    assert registry_population_metrics(old) == {}
+    assert registry_metric_columns(old.column_names) == ["model_version", "metrics_json"]
+    assert registry_metric_columns([*registry.column_names, "artifact_json"]) == [
+        "model_version",
+        "metrics_json",
+        "metrics_by_population_json",
+    ]
 
 
 def _champion(data_as_of: datetime) -> dict:

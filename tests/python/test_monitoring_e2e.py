@@ -59,11 +59,20 @@ def _alerts(run) -> dict[str, float]:
     return dict(run.query("select feature, importance from feature_drift where status = 'alert'"))
 
 
-def test_without_drift_no_important_feature_alerts_and_no_retrain(builds):
+def test_without_drift_no_feature_alerts_and_no_retrain(builds):
     run = builds["clean"]
-    alerts = _alerts(run)
-    important = {f: i for f, i in alerts.items() if (i or 0) >= 0.05}
-    assert important == {}, alerts
+    statuses = dict(run.query("select feature, status from feature_drift"))
+    # not one alert, not even a watch
+    assert len(statuses) > 20 and set(statuses.values()) == {"ok"}, statuses
+    # the won deals of the lead's domain grow with the CRM's history: compared with the
+    # time-matched reference they are within noise (against the train window: PSI 0.09)
+    calendar = run.query(
+        "select feature, psi, reference_population from feature_drift "
+        "where is_calendar_cumulative order by feature"
+    )
+    assert [f for f, _, _ in calendar] == ["n_prior_won_deals_domain", "prior_won_amount_domain"]
+    for feature, value, reference in calendar:
+        assert value < 0.03 and reference.startswith("time-matched"), (feature, value, reference)
     should, reasons = run.query("select should_retrain, reasons from retrain_recommendation")[0]
     assert not should, reasons
 
