@@ -53,6 +53,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from leadscore import metrics as m
+from leadscore.populations import AGE_BANDS, AGE_COLUMN, age_band_of
 
 MIN_SEGMENT_ROWS = 50
 N_DECILES = 10
@@ -62,13 +63,6 @@ TEST_METRICS: tuple[str, ...] = ("roc_auc", "pr_auc", "brier", "log_loss", "ece"
 ALL_POPULATION = "all"
 #: lead age bands: (key of metrics_by_population_json, first and last whole day of age);
 #: training evaluates its test split by the same bands (lead age at the snapshot)
-AGE_BANDS: tuple[tuple[str, int, float], ...] = (
-    ("age_0_7", 0, 7),
-    ("age_8_30", 8, 30),
-    ("age_31_90", 31, 90),
-    ("age_over_90", 91, math.inf),
-)
-AGE_COLUMN = "lead_age_days"
 AGE_BAND_SEGMENT = "age_band="
 AGE_MATCHED_SEGMENT = "age_matched"
 #: test_population of an age_matched row: the bands' own test values
@@ -146,16 +140,6 @@ def registry_population_metrics(registry: pa.Table) -> dict[str, dict[str, dict[
         by_population = {key: _known_metrics(value) for key, value in stored.items()}
         out[row["model_version"]] = {k: v for k, v in by_population.items() if v}
     return out
-
-
-def age_band_keys(age_days: np.ndarray) -> np.ndarray:
-    """The ``AGE_BANDS`` key of each lead age (days, fractional; banded by whole days
-    elapsed), None for a missing or negative age."""
-    whole = np.floor(np.asarray(age_days, dtype=np.float64))
-    keys = np.full(whole.shape, None, dtype=object)
-    for key, first, last in AGE_BANDS:
-        keys[(whole >= first) & (whole <= last)] = key
-    return keys
 
 
 def band_references(
@@ -372,7 +356,7 @@ def _run_rows(
             rows += group(f"lead_source={source}", inside, {})
     if AGE_COLUMN not in run.column_names:
         return rows
-    bands = age_band_keys(_numpy(run.column(AGE_COLUMN)))
+    bands = age_band_of(_numpy(run.column(AGE_COLUMN)))
     band_rows: list[dict[str, Any]] = []
     for band, _, _ in AGE_BANDS:
         inside = bands == band

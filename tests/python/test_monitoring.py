@@ -13,7 +13,7 @@ from sklearn.metrics import roc_auc_score
 
 from leadscore.monitoring import (
     PERFORMANCE_SCHEMA,
-    age_band_keys,
+    age_band_of,
     performance_rows,
     registry_metric_columns,
     registry_population_metrics,
@@ -122,7 +122,7 @@ def test_registry_test_metrics_reads_metrics_json():
 
 def test_lead_age_bands_are_whole_days_elapsed():
     ages = np.array([0.0, 7.99, 8.0, 30.99, 31.0, 90.5, 91.0, 400.0, np.nan, -1.0])
-    assert age_band_keys(ages).tolist() == [
+    assert age_band_of(ages).tolist() == [
         "age_0_7",
         "age_0_7",
         "age_8_30",
