@@ -45,6 +45,7 @@ ALWAYS_EXCLUDED: tuple[str, ...] = (
     "is_matured",
     "is_converted",
     "split",
+    "lead_first_snapshot_at",
     "last_input_at",
 )
 MODES: tuple[str, ...] = ("linear", "tree")

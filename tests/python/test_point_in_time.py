@@ -83,7 +83,16 @@ def _features(run: DbtRun, table: str, time_col: str, at: datetime) -> dict[str,
         rel = con.sql(f"select * from {table} where {time_col} = timestamp '{at}'")
         cols = [c for c in rel.columns if c not in NOT_FEATURES | {time_col}]
         keep = [
-            c for c in cols if c not in {"snapshot_kind", "is_matured", "is_converted", "split"}
+            c
+            for c in cols
+            if c
+            not in {
+                "snapshot_kind",
+                "is_matured",
+                "is_converted",
+                "split",
+                "lead_first_snapshot_at",
+            }
         ]
         return {
             row[0]: dict(zip(keep, row[1:], strict=True))
