@@ -78,8 +78,8 @@ class TrainingConfig:
         refit: after choosing, refit the chosen setting on every matured row before the
             test window (judged and calibrated on test: the figures the registry reports),
             then on every matured row (the deployed model, with that calibration).
-        training_weights: ``lead`` (every lead the same total weight in a fit: 1 / its
-            snapshots) or ``row`` (every snapshot alike).
+        training_weights: ``row`` (every snapshot alike; default) or ``lead`` (every lead
+            the same total weight in a fit: 1 / its snapshots; docs/decisions.md).
     """
 
     seed: int = 42
@@ -107,7 +107,7 @@ class TrainingConfig:
     min_population_positives: int = 20
     blend: bool = True
     refit: bool = True
-    training_weights: str = "lead"
+    training_weights: str = "row"
 
     def __post_init__(self) -> None:
         for f in fields(self):
