@@ -150,7 +150,7 @@ def _xgboost_reference(con: duckdb.DuckDBPyConnection) -> Any:
         for split in ("train", "valid", "test")
     }
     config = TrainingConfig(
-        model_types=("xgboost",), class_weight_variants=False, max_search_trials=1
+        model_types=("xgboost",), class_weight_variants=False, max_search_trials=1, refit=False
     )
     return train_candidates(splits["train"], splits["valid"], splits["test"], config).artifact
 
@@ -173,6 +173,20 @@ def _measure_scoring(
             return matrix @ coef + intercept
 
         raw_kind = "numpy matrix @ coef (logistic regression)"
+    elif artifact.model_type == "mlp":
+        from leadscore import mlp
+
+        def raw() -> Any:
+            return mlp.margin(matrix, artifact.model)
+
+        raw_kind = "numpy forward pass (mlp)"
+    elif artifact.model_type == "blend":
+        # a blend transforms the table once per part: its raw margin includes that
+
+        def raw() -> Any:
+            return artifact.raw_margin(table)
+
+        raw_kind = "blend: each part's transform and margin"
     else:
         booster = artifact.booster()
         booster.inplace_predict(matrix[: min(n, 1000)])  # warm-up
