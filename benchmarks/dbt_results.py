@@ -33,7 +33,7 @@ class NodeTime:
 
 def stage_of(node: dict[str, Any] | None, resource_type: str) -> str:
     """The stage a node belongs to: the first two folders of a model's path
-    (``models/intermediate``, ``python_models/ml``), or its kind for anything else."""
+    (``models/intermediate``, ``models/ml``), or its kind for anything else."""
     if resource_type == "model" and node is not None:
         parts = Path(node["original_file_path"]).parts
         return "/".join(parts[:2]) if len(parts) > 2 else parts[0]

@@ -1,7 +1,7 @@
 """leadscore: the Python side of an in-warehouse lead-scoring dbt project.
 
 All ML and statistics logic lives here, unit-tested without dbt; the dbt Python models in
-``python_models/`` are thin adapters that read their refs and call into this package.
+``models/<layer>/*.py`` are thin adapters that read their refs and call into this package.
 """
 
 __version__ = "0.1.0"

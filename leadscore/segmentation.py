@@ -1,7 +1,7 @@
 """Lead segmentation: K-Means clusters of open leads with stable ids, generated names and
 profiles, plus optional DBSCAN outlier discovery.
 
-The dbt Python models in ``python_models/segmentation`` call one function each:
+The dbt Python models in ``models/segmentation`` call one function each:
 
 - ``segment_centroids`` → :func:`fit_segments`: the k search (elbow and silhouette), the
   K-Means fit with the chosen k, ids matched to the previous run's centroids, generated
