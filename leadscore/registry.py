@@ -225,6 +225,33 @@ def retrain_reasons(
     return reasons
 
 
+def previous_recommendation(con: Any, schema: str, as_of: datetime) -> Mapping[str, Any] | None:
+    """The latest row of retrain_recommendation made by an earlier run for an as_of at or
+    before ``as_of``, or None (no such table yet, or no row).
+
+    Read from the warehouse directly rather than by ``ref``: retrain_recommendation is built
+    from the scores that this registry's champion produces, so a ref would be a cycle. This is
+    the one feedback edge that dbt's lineage does not show (docs/decisions.md)."""
+    found = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = ? and table_name = 'retrain_recommendation'",
+        [schema],
+    ).fetchall()
+    if not found[0][0]:
+        return None
+    quoted = '"' + schema.replace('"', '""') + '"'
+    cursor = con.execute(
+        f"select * from {quoted}.retrain_recommendation where as_of <= ? "
+        "order by as_of desc, recommended_at desc limit 1",
+        [as_of],
+    )
+    latest = cursor.fetchall()
+    if not latest:
+        return None
+    columns = [d[0] for d in cursor.description]
+    return dict(zip(columns, latest[0], strict=True))
+
+
 def next_version(rows: Sequence[Mapping[str, Any]], as_of: datetime) -> str:
     """m<NNNN>-<as_of date>: a running number (sortable) plus the data date it saw."""
     return f"m{len(rows) + 1:04d}-{as_of:%Y%m%d}"

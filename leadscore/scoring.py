@@ -328,9 +328,14 @@ def labelled_with_rule_scores(
 ) -> duckdb.DuckDBPyRelation:
     """The labelled rows of training_snapshots with their training_rule_scores rule_score
     (NULL when a snapshot has none), as a lazy DuckDB relation."""
+    return _with_rule_scores(snapshots.filter("split in ('train', 'valid', 'test')"), rules)
+
+
+def _with_rule_scores(
+    rows: duckdb.DuckDBPyRelation, rules: duckdb.DuckDBPyRelation
+) -> duckdb.DuckDBPyRelation:
     return (
-        snapshots.filter("split in ('train', 'valid', 'test')")
-        .set_alias("s")
+        rows.set_alias("s")
         .join(
             rules.select("lead_id, snapshot_at, rule_score").set_alias("r"),
             "s.lead_id = r.lead_id and s.snapshot_at = r.snapshot_at",
@@ -338,6 +343,30 @@ def labelled_with_rule_scores(
         )
         .select("s.*, r.rule_score")
     )
+
+
+TRAINING_SPLITS: tuple[str, ...] = ("train", "valid", "test", "purged")
+
+
+def training_rows(
+    snapshots: duckdb.DuckDBPyRelation, rules: duckdb.DuckDBPyRelation, max_rows_per_split: int
+) -> tuple[pa.Table, np.ndarray]:
+    """What model training reads: the rows of each split of training_snapshots (and the
+    purged rows, which only the refit reads), each capped at ``max_rows_per_split`` by a
+    deterministic hash sample and joined to its rule score in DuckDB before anything reaches
+    Python memory; returns the rows (without rule_score) and the rule scores (NULL → 0)."""
+    sample = [
+        snapshots.filter(f"split = '{split}'")
+        .order("hash(lead_id, snapshot_at)")
+        .limit(int(max_rows_per_split))
+        for split in TRAINING_SPLITS
+    ]
+    rows = sample[0]
+    for part in sample[1:]:
+        rows = rows.union(part)
+    table = _with_rule_scores(rows, rules).to_arrow_table()
+    scores = pc.fill_null(table.column("rule_score"), 0).to_numpy(zero_copy_only=False)
+    return table.drop_columns(["rule_score"]), np.asarray(scores, dtype=np.float64)
 
 
 def rule_calibration(labelled: duckdb.DuckDBPyRelation, splits: Sequence[str]) -> Calibrator | None:

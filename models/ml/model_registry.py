@@ -6,10 +6,9 @@ the labelled training snapshots and their rule scores are read only when it trai
 
 from datetime import UTC, datetime
 
-import pyarrow.compute as pc
-
 from leadscore.config import TrainingConfig
-from leadscore.registry import RegistryPolicy, update_registry
+from leadscore.registry import RegistryPolicy, previous_recommendation, update_registry
+from leadscore.scoring import training_rows
 
 
 def model(dbt, session):
@@ -21,60 +20,21 @@ def model(dbt, session):
         on_schema_change="append_new_columns",
     )
     settings = dbt.config.get("leadscore_vars")
-    existing = None
-    if dbt.is_incremental:
-        existing = session.sql(f"select * from {dbt.this}").to_arrow_table()
-    params = dbt.ref("int_as_of_resolved").to_arrow_table()
-    as_of = params.column("as_of")[0].as_py()
-
     config = TrainingConfig.from_vars(settings)
-
-    # the latest retrain recommendation of an earlier run, read directly (a ref would be a
-    # cycle: monitoring reads the scores this registry's champion produces)
-    recommendation = None
-    found = session.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = ? and table_name = 'retrain_recommendation'",
-        [dbt.this.schema],
-    ).fetchall()
-    if found[0][0]:
-        latest = session.execute(
-            f'select * from "{dbt.this.schema}".retrain_recommendation where as_of <= ? '
-            "order by as_of desc, recommended_at desc limit 1",
-            [as_of],
-        ).fetchall()
-        if latest:
-            columns = [d[0] for d in session.description]
-            recommendation = dict(zip(columns, latest[0], strict=True))
-
-    def load_labelled():
-        # each split (and the purged rows, which only the refit reads) capped at
-        # max_rows_per_split by a deterministic hash sample and joined
-        # to its rule score in DuckDB, before anything reaches Python memory
-        snapshots = dbt.ref("training_snapshots")
-        rules = dbt.ref("training_rule_scores")
-        sample = [
-            snapshots.filter(f"split = '{split}'")
-            .order("hash(lead_id, snapshot_at)")
-            .limit(config.max_rows_per_split)
-            for split in ("train", "valid", "test", "purged")
-        ]
-        labelled = sample[0].union(sample[1]).union(sample[2]).union(sample[3]).set_alias("s")
-        joined = labelled.join(
-            rules.select("lead_id, snapshot_at, rule_score").set_alias("r"),
-            "s.lead_id = r.lead_id and s.snapshot_at = r.snapshot_at",
-            how="left",
-        ).select("s.*, r.rule_score")
-        table = joined.to_arrow_table()
-        scores = pc.fill_null(table.column("rule_score"), 0).to_numpy(zero_copy_only=False)
-        return table.drop_columns(["rule_score"]), scores
-
+    existing = (
+        session.sql(f"select * from {dbt.this}").to_arrow_table() if dbt.is_incremental else None
+    )
+    # refs each in a statement of their own: dbt's parser does not see a ref inside a chain
+    params = dbt.ref("int_as_of_resolved")
+    snapshots = dbt.ref("training_snapshots")
+    rules = dbt.ref("training_rule_scores")
+    as_of = params.to_arrow_table().column("as_of")[0].as_py()
     return update_registry(
         existing,
-        load_labelled,
+        lambda: training_rows(snapshots, rules, config.max_rows_per_split),
         as_of,
         config,
         RegistryPolicy.from_vars(settings),
         now=datetime.now(UTC).replace(tzinfo=None),
-        recommendation=recommendation,
+        recommendation=previous_recommendation(session, dbt.this.schema, as_of),
     )
