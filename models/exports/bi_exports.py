@@ -6,6 +6,7 @@ changed and the current as_of's partitions are rewritten (leadscore.exports).
 
 from pathlib import Path
 
+from leadscore.dbt_inputs import resolved_as_of
 from leadscore.exports import ExportSpec, export_tables
 
 
@@ -30,7 +31,7 @@ def model(dbt, session):
     model_curves = dbt.ref("model_curves")
     holdout_predictions = dbt.ref("holdout_predictions")
     as_of_resolved = dbt.ref("int_as_of_resolved")
-    as_of = as_of_resolved.to_arrow_table().column("as_of")[0].as_py()
+    as_of = resolved_as_of(as_of_resolved)
 
     sources = {
         "lead_scores": lead_scores,

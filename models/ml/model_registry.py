@@ -7,6 +7,7 @@ the labelled training snapshots and their rule scores are read only when it trai
 from datetime import UTC, datetime
 
 from leadscore.config import TrainingConfig
+from leadscore.dbt_inputs import resolved_as_of
 from leadscore.registry import RegistryPolicy, previous_recommendation, update_registry
 from leadscore.scoring import training_rows
 
@@ -28,7 +29,7 @@ def model(dbt, session):
     params = dbt.ref("int_as_of_resolved")
     snapshots = dbt.ref("training_snapshots")
     rules = dbt.ref("training_rule_scores")
-    as_of = params.to_arrow_table().column("as_of")[0].as_py()
+    as_of = resolved_as_of(params)
     return update_registry(
         existing,
         lambda: training_rows(snapshots, rules, config.max_rows_per_split),

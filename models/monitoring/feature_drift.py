@@ -2,6 +2,7 @@
 reference (PSI, KS, chi-square, ok / watch / alert) with the feature's importance.
 leadscore.drift holds the logic and the choice of the two populations."""
 
+from leadscore.dbt_inputs import resolved_as_of
 from leadscore.drift import DriftConfig, feature_drift
 
 
@@ -13,6 +14,6 @@ def model(dbt, session):
     features = dbt.ref("lead_features")
     snapshots = dbt.ref("training_snapshots")
 
-    as_of = params.to_arrow_table().column("as_of")[0].as_py()
+    as_of = resolved_as_of(params)
     rows = registry.to_arrow_table().to_pylist()
     return feature_drift(features, snapshots, rows, as_of, config)

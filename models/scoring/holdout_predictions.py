@@ -4,6 +4,7 @@ choice) on labelled hold-out snapshots, behind score_thresholds: its own valid w
 reports it), scored with its train-only evaluation fit; the rule fallback on the current
 valid and test splits, calibrated on train. leadscore.scoring.holdout_predictions."""
 
+from leadscore.dbt_inputs import resolved_as_of
 from leadscore.scoring import holdout_predictions, labelled_with_rule_scores
 
 
@@ -15,5 +16,5 @@ def model(dbt, session):
     labelled = labelled_with_rule_scores(
         dbt.ref("training_snapshots"), dbt.ref("training_rule_scores")
     )
-    as_of = params.to_arrow_table().column("as_of")[0].as_py()
+    as_of = resolved_as_of(params)
     return holdout_predictions(labelled, registry.to_arrow_table().to_pylist(), as_of, max_rows)

@@ -3,6 +3,7 @@
 probability, logit, reasons and notes, or by the rule score when there is none.
 leadscore.scoring holds the logic; lead_scores adds tiers and actions in SQL."""
 
+from leadscore.dbt_inputs import resolved_as_of
 from leadscore.reasons import ReasonLabels
 from leadscore.scoring import (
     labelled_with_rule_scores,
@@ -28,7 +29,7 @@ def model(dbt, session):
     snapshots = dbt.ref("training_snapshots")
     training_rules = dbt.ref("training_rule_scores")
 
-    as_of = params.to_arrow_table().column("as_of")[0].as_py()
+    as_of = resolved_as_of(params)
     rows = registry.to_arrow_table().to_pylist()
     chosen, note = scoring_model_of(rows, as_of)
     if chosen is not None:

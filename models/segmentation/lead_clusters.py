@@ -2,6 +2,7 @@
 segment_centroids (fit on a sample, assign all), with the DBSCAN outlier flag when
 segment_outlier_method is dbscan. leadscore.segmentation.assign_leads holds the logic."""
 
+from leadscore.dbt_inputs import resolved_as_of
 from leadscore.segmentation import SegmentationConfig, assign_leads
 
 
@@ -11,7 +12,7 @@ def model(dbt, session):
     params = dbt.ref("int_as_of_resolved")
     features = dbt.ref("lead_features")
     centroids = dbt.ref("segment_centroids")
-    as_of = params.to_arrow_table().column("as_of")[0].as_py()
+    as_of = resolved_as_of(params)
     selected = features.select(", ".join(config.input_columns(features.columns, "lead_features")))
 
     def outlier_sample(n_rows):

@@ -3,6 +3,7 @@ deleted (incremental on as_of, full_refresh disabled): the k search, the fit on 
 of the open leads, ids matched to the previous run's centroids so they stay stable, names.
 leadscore.segmentation.fit_segments holds the logic."""
 
+from leadscore.dbt_inputs import resolved_as_of
 from leadscore.segmentation import SegmentationConfig, fit_segments
 
 
@@ -20,7 +21,7 @@ def model(dbt, session):
     history = None
     if dbt.is_incremental:
         history = session.sql(f"select * from {dbt.this}").to_arrow_table()
-    as_of = params.to_arrow_table().column("as_of")[0].as_py()
+    as_of = resolved_as_of(params)
     columns = config.input_columns(features.columns, "lead_features")
     sample = features.select(", ".join(columns)).order("hash(lead_id)").limit(config.sample_rows)
     return fit_segments(

@@ -2,6 +2,7 @@
 rate of matured training snapshots assigned to the same centroids, and the generated name.
 leadscore.segmentation.build_profiles holds the logic."""
 
+from leadscore.dbt_inputs import resolved_as_of
 from leadscore.segmentation import SegmentationConfig, build_profiles
 
 
@@ -13,7 +14,7 @@ def model(dbt, session):
     clusters = dbt.ref("lead_clusters")
     centroids = dbt.ref("segment_centroids")
     snapshots = dbt.ref("training_snapshots")
-    as_of = params.to_arrow_table().column("as_of")[0].as_py()
+    as_of = resolved_as_of(params)
     columns = config.input_columns(features.columns, "lead_features")
     members = (
         clusters.set_alias("c")

@@ -61,3 +61,17 @@ def test_training_rows_cap_every_split_and_carry_the_rule_score():
     assert sorted(again.column("lead_id").to_pylist()) == sorted(
         table.column("lead_id").to_pylist()
     )
+
+
+def test_resolved_as_of_reads_the_one_row_and_names_the_fix_otherwise():
+    import pyarrow as pa
+    import pytest
+
+    from leadscore.dbt_inputs import resolved_as_of
+
+    con = duckdb.connect()
+    one = con.sql("select timestamp '2026-07-01' as as_of")
+    assert resolved_as_of(one) == datetime(2026, 7, 1)
+    assert resolved_as_of(one.to_arrow_table()) == datetime(2026, 7, 1)
+    with pytest.raises(ValueError, match="int_as_of_resolved has 0 rows"):
+        resolved_as_of(pa.table({"as_of": pa.array([], pa.timestamp("us"))}))
