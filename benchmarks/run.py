@@ -45,6 +45,7 @@ import yaml
 from benchmarks import report
 from benchmarks.dbt_results import load_node_times, nodes_running_at, summarize
 from benchmarks.nodes import FEATURE_LAYER, TRAINING_PATH
+from leadscore.settings import environment
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = Path(sys.executable)
@@ -153,7 +154,7 @@ class Bench:
 
     @property
     def memory_limit(self) -> str:
-        return os.environ.get("LEADSCORE_MEMORY_LIMIT", "6GB")
+        return environment().memory_limit
 
     def env(self) -> dict[str, str]:
         return {
@@ -564,7 +565,7 @@ def machine_facts() -> dict[str, Any]:
         "python": platform.python_version(),
         "versions": versions,
         "commit": _git("rev-parse", "--short", "HEAD") + ("+uncommitted" if status else ""),
-        "memory_limit": os.environ.get("LEADSCORE_MEMORY_LIMIT", "6GB"),
+        "memory_limit": environment().memory_limit,
     }
 
 

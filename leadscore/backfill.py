@@ -22,7 +22,6 @@ sets DBT_PROFILES_DIR and the LEADSCORE_* variables).
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import time
@@ -30,6 +29,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
+
+from leadscore.settings import environment
 
 DBT = Path(sys.executable).parent / "dbt"
 
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in ("matured_gap_days", "window_days"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    db = Path(os.environ.get("LEADSCORE_DB", "leadscore.duckdb"))
+    db = environment().db
     _dbt(["seed", "--quiet"])
     _dbt(["run", "--quiet", "--select", "+int_as_of_resolved"])
     default_as_of = _read(db, "select as_of from int_as_of_resolved")[0][0]

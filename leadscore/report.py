@@ -35,7 +35,6 @@ import argparse
 import itertools
 import json
 import math
-import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -53,6 +52,7 @@ import pyarrow.parquet as pq
 from leadscore import metrics as m
 from leadscore import svg
 from leadscore.reporting import write_atomic
+from leadscore.settings import environment
 
 CURVE_SCHEMA = pa.schema(
     [
@@ -1336,7 +1336,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--exports",
-        default=os.environ.get("LEADSCORE_EXPORT_DIR", "exports"),
+        default=str(environment().export_dir),
         help="the export folder (default: $LEADSCORE_EXPORT_DIR or exports)",
     )
     parser.add_argument("--out", help="the HTML file (default: <exports>/report.html)")

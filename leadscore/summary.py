@@ -7,11 +7,12 @@ Usage: ``python -m leadscore.summary [--db PATH]`` (default: env LEADSCORE_DB).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import duckdb
+
+from leadscore.settings import environment
 
 # The tables a user looks at first, in reading order; missing ones are skipped (a table
 # only exists once the capability that builds it has landed).
@@ -165,8 +166,8 @@ def render(db_path: Path, export_dir: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", default=os.environ.get("LEADSCORE_DB", "leadscore.duckdb"))
-    parser.add_argument("--exports", default=os.environ.get("LEADSCORE_EXPORT_DIR", "exports"))
+    parser.add_argument("--db", default=str(environment().db))
+    parser.add_argument("--exports", default=str(environment().export_dir))
     args = parser.parse_args(argv)
     db_path = Path(args.db)
     if not db_path.exists():
