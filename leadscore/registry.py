@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -33,6 +35,7 @@ import pyarrow.compute as pc
 from leadscore import metrics as m
 from leadscore import populations as pops
 from leadscore.config import TrainingConfig
+from leadscore.dbt_inputs import resolved_as_of
 from leadscore.training import InsufficientTrainingData, ModelArtifact, train_candidates
 
 STATUSES: tuple[str, ...] = ("champion", "challenger", "rejected", "retired", "insufficient_data")
@@ -175,10 +178,94 @@ def _as_bool(mapping: Mapping[str, Any], name: str, default: bool) -> bool:
 # reading the registry
 
 
-def champion_of(rows: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    """The current champion row (the latest if, against the rules, there are several)."""
-    champions = [r for r in rows if r["is_champion"]]
-    return max(champions, key=lambda r: r["status_changed_at"]) if champions else None
+@dataclass(frozen=True)
+class RegistryEntry:
+    """One model_registry row as read by everything downstream of the registry, typed once at
+    the edge (``entries_of``); the parsed artifacts are built on first use. ``row`` keeps the
+    whole row for the writer (update_registry), which returns rows of REGISTRY_SCHEMA."""
+
+    model_version: str
+    model_type: str | None
+    status: str | None
+    status_reason: str | None
+    is_champion: bool
+    trained_at: datetime | None
+    status_changed_at: datetime | None
+    data_as_of: datetime | None
+    train_from: datetime | None
+    train_to: datetime | None
+    valid_from: datetime | None
+    valid_to: datetime | None
+    test_from: datetime | None
+    test_to: datetime | None
+    artifact_json: str | None = field(default=None, repr=False)
+    evaluation_artifact_json: str | None = field(default=None, repr=False)
+    row: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> RegistryEntry:
+        names = [f.name for f in fields(cls) if f.name != "row"]
+        return cls(**{name: row.get(name) for name in names}, row=dict(row))
+
+    @property
+    def has_artifact(self) -> bool:
+        return bool(self.artifact_json)
+
+    @cached_property
+    def artifact(self) -> ModelArtifact:
+        """The deployed model (refitted on every matured row up to data_as_of)."""
+        if not self.artifact_json:
+            raise ValueError(f"registry version {self.model_version} has no artifact_json")
+        return ModelArtifact.from_json(self.artifact_json)
+
+    @cached_property
+    def evaluation_artifact(self) -> ModelArtifact:
+        """The fit that scores the version's own valid and test windows out of sample: the
+        train-only evaluation fit when the row has one, else the deployed artifact (rows
+        written before evaluation_artifact_json existed, when that was the train-only fit)."""
+        if self.evaluation_artifact_json:
+            return ModelArtifact.from_json(self.evaluation_artifact_json)
+        return self.artifact
+
+
+def entries_of(registry: pa.Table | Sequence[Mapping[str, Any]]) -> list[RegistryEntry]:
+    """The registry table (or its rows) as typed entries."""
+    rows = registry.to_pylist() if isinstance(registry, pa.Table) else registry
+    return [RegistryEntry.from_row(row) for row in rows]
+
+
+def champion_of(entries: Sequence[RegistryEntry]) -> RegistryEntry | None:
+    """The current champion (the latest if, against the rules, there are several)."""
+    champions = [e for e in entries if e.is_champion]
+    return max(champions, key=lambda e: e.status_changed_at or datetime.min) if champions else None
+
+
+def scoring_model_of(
+    entries: Sequence[RegistryEntry], as_of: datetime
+) -> tuple[RegistryEntry | None, str | None]:
+    """THE rule for which model scores as of ``as_of``, used by scoring, hold-out predictions
+    and drift: the champion, and a note when it is not simply the champion. A model trained on
+    data after as_of would score the past with knowledge of the future (a backfill), so then
+    the latest former champion (status retired) trained on data up to as_of is used, or none
+    (the rule fallback)."""
+    champion = champion_of(entries)
+    if champion is None:
+        return None, None
+    if champion.data_as_of <= as_of:
+        return champion, None
+    earlier = [
+        e
+        for e in entries
+        if e.status == "retired" and e.has_artifact and e.data_as_of and e.data_as_of <= as_of
+    ]
+    future = (
+        f"champion {champion.model_version} was trained on data up to "
+        f"{champion.data_as_of:%Y-%m-%d}, after as_of {as_of:%Y-%m-%d}"
+    )
+    if not earlier:
+        return None, f"{future}; no earlier model, scored with the rule score"
+    chosen = max(earlier, key=lambda e: (e.data_as_of, e.model_version))
+    return chosen, f"{future}; scored with the earlier model {chosen.model_version}"
 
 
 def retrain_reasons(
@@ -200,21 +287,21 @@ def retrain_reasons(
     reasons = []
     if policy.force_retrain:
         reasons.append("force_retrain is true")
-    champion = champion_of(rows)
+    champion = champion_of(entries_of(rows))
     if champion is None:
         reasons.append("no champion yet")
-    elif as_of - champion["data_as_of"] >= timedelta(days=policy.retrain_every_days):
-        age = (as_of - champion["data_as_of"]).days
+    elif as_of - champion.data_as_of >= timedelta(days=policy.retrain_every_days):
+        age = (as_of - champion.data_as_of).days
         reasons.append(
-            f"champion {champion['model_version']} is {age} days old "
+            f"champion {champion.model_version} is {age} days old "
             f"(retrain_every_days = {policy.retrain_every_days})"
         )
     elif (
         policy.retrain_on_recommendation
         and recommendation is not None
         and recommendation["should_retrain"]
-        and recommendation["champion_version"] == champion["model_version"]
-        and recommendation["as_of"] >= champion["data_as_of"]
+        and recommendation["champion_version"] == champion.model_version
+        and recommendation["as_of"] >= champion.data_as_of
         and as_of - max(r["data_as_of"] for r in rows)
         >= timedelta(days=policy.min_days_between_retrains)
     ):
@@ -252,6 +339,45 @@ def previous_recommendation(con: Any, schema: str, as_of: datetime) -> Mapping[s
     return dict(zip(columns, latest[0], strict=True))
 
 
+def training_rows(
+    labelled: duckdb.DuckDBPyRelation, max_rows_per_split: int
+) -> tuple[pa.Table, np.ndarray]:
+    """What model training reads: the rows of int_labelled_snapshots (every split, and the
+    purged rows, which only the refit reads) with split_sample_rank <= ``max_rows_per_split``
+    (the view's deterministic hash sample of each split); returns the rows (without
+    rule_score and the rank) and the rule scores (NULL → 0)."""
+    table = labelled.filter(f"split_sample_rank <= {int(max_rows_per_split)}").to_arrow_table()
+    scores = pc.fill_null(table.column("rule_score"), 0).to_numpy(zero_copy_only=False)
+    return table.drop_columns(["rule_score", "split_sample_rank"]), np.asarray(
+        scores, dtype=np.float64
+    )
+
+
+def build_registry(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    existing: duckdb.DuckDBPyRelation | None,
+    params: duckdb.DuckDBPyRelation,
+    labelled: duckdb.DuckDBPyRelation,
+    settings: Mapping[str, Any],
+) -> pa.Table:
+    """model_registry: update_registry for the run's as_of with the training and registry
+    settings of ``settings`` (the model's leadscore_vars), the capped training rows of
+    int_labelled_snapshots (read only when a model is trained), and the previous run's
+    retrain recommendation from schema ``schema``."""
+    config = TrainingConfig.from_vars(settings)
+    as_of = resolved_as_of(params)
+    return update_registry(
+        None if existing is None else existing.to_arrow_table(),
+        lambda: training_rows(labelled, config.max_rows_per_split),
+        as_of,
+        config,
+        RegistryPolicy.from_vars(settings),
+        now=datetime.now(UTC).replace(tzinfo=None),
+        recommendation=previous_recommendation(con, schema, as_of),
+    )
+
+
 def next_version(rows: Sequence[Mapping[str, Any]], as_of: datetime) -> str:
     """m<NNNN>-<as_of date>: a running number (sortable) plus the data date it saw."""
     return f"m{len(rows) + 1:04d}-{as_of:%Y%m%d}"
@@ -282,8 +408,8 @@ def update_registry(
         return _table(apply_pin(rows, policy.pinned_model_version, now, log))
     reasons = retrain_reasons(rows, as_of, policy, recommendation)
     if not reasons:
-        champion = champion_of(rows)
-        log(f"model_registry: reusing champion {champion['model_version']}; no retrain needed")
+        champion = champion_of(entries_of(rows))
+        log(f"model_registry: reusing champion {champion.model_version}; no retrain needed")
         return _table([])
     log("model_registry: training because " + "; ".join(reasons))
     version = next_version(rows, as_of)
@@ -303,8 +429,8 @@ def update_registry(
     log(report.summary())
     new = _trained_row(version, report, as_of, now, "; ".join(reasons))
     changed = [new]
-    champion = champion_of(rows)
-    if champion is None or not champion.get("artifact_json"):
+    champion = champion_of(entries_of(rows))
+    if champion is None or not champion.has_artifact:
         _promote(new, "first model" if champion is None else "previous champion had no model", now)
         return _table(changed)
     gate_rows, rows_note = gate_rows_for(splits["test"], champion, config)
@@ -312,7 +438,7 @@ def update_registry(
         report.gate_artifact or report.artifact, champion, gate_rows, policy.gate_metric, log
     )
     new.update(
-        compared_with_version=champion["model_version"],
+        compared_with_version=champion.model_version,
         compared_gate_metric=policy.gate_metric,
         new_gate_value=new_value,
         champion_gate_value=old_value,
@@ -324,17 +450,17 @@ def update_registry(
         _promote(
             new,
             f"test {policy.gate_metric} {_fmt(new_value)} >= champion "
-            f"{champion['model_version']} {_fmt(old_value)} on the same {rows_note} "
+            f"{champion.model_version} {_fmt(old_value)} on the same {rows_note} "
             f"- tolerance {policy.champion_tolerance}",
             now,
         )
-        changed.append(_retire(champion, f"replaced by {version}", now))
+        changed.append(_retire(champion.row, f"replaced by {version}", now))
     else:
         new.update(
             status="rejected",
             status_reason=(
                 f"test {policy.gate_metric} {_fmt(new_value)} < champion "
-                f"{champion['model_version']} {_fmt(old_value)} on the same {rows_note} "
+                f"{champion.model_version} {_fmt(old_value)} on the same {rows_note} "
                 f"- tolerance {policy.champion_tolerance}; {new['status_reason']}"
             ),
         )
@@ -365,7 +491,7 @@ def apply_pin(
 
 
 def gate_rows_for(
-    test: pa.Table, champion: Mapping[str, Any], config: TrainingConfig
+    test: pa.Table, champion: RegistryEntry, config: TrainingConfig
 ) -> tuple[pa.Table, str]:
     """The test rows the gate compares on, and how to name them.
 
@@ -377,12 +503,12 @@ def gate_rows_for(
     masks = pops.population_masks(test)
     y = test.column("is_converted").to_numpy(zero_copy_only=False).astype(np.float64)
     unseen = np.ones(test.num_rows, dtype=bool)
-    if champion.get("data_as_of") is not None:
+    if champion.data_as_of is not None:
         times = test.column("snapshot_at")
         if "lead_first_snapshot_at" in test.column_names:
             times = test.column("lead_first_snapshot_at")
         first = pc.cast(times, pa.timestamp("us")).to_numpy(zero_copy_only=False)
-        cutoff = np.datetime64(champion["data_as_of"], "us") - np.timedelta64(
+        cutoff = np.datetime64(champion.data_as_of, "us") - np.timedelta64(
             config.conversion_window_days, "D"
         )
         unseen = first.astype("datetime64[us]") > cutoff
@@ -400,7 +526,7 @@ def gate_rows_for(
 
 def _gate_values(
     new: ModelArtifact,
-    champion: Mapping[str, Any],
+    champion: RegistryEntry,
     rows: pa.Table,
     metric: str,
     log: Any,
@@ -412,8 +538,7 @@ def _gate_values(
     score = m.roc_auc if metric == "roc_auc" else m.pr_auc
     new_value = score(y, new.raw_margin(rows))
     try:
-        artifact = ModelArtifact.from_json(champion["artifact_json"])
-        margin = artifact.raw_margin(rows)
+        margin = champion.artifact.raw_margin(rows)
     except (KeyError, ValueError) as exc:
         log(f"model_registry: the champion cannot score the current features ({exc})")
         return new_value, None

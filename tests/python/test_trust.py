@@ -13,7 +13,7 @@ from test_ml_library import FAST, T0, synthetic
 from leadscore import mlp
 from leadscore import populations as pops
 from leadscore.config import TrainingConfig
-from leadscore.registry import RegistryPolicy, gate_rows_for, update_registry
+from leadscore.registry import RegistryEntry, RegistryPolicy, gate_rows_for, update_registry
 from leadscore.training import ModelArtifact, train_candidates
 
 QUIET = {"log": lambda _: None, "now": T0}
@@ -67,13 +67,13 @@ def test_gate_judges_only_test_leads_the_champion_never_saw():
     y = [i % 4 == 0 for i in range(200)]  # 25 conversions on each side
     rows = _test_rows(seen + unseen, y)
     config = TrainingConfig(evaluation_population="all")
-    kept, note = gate_rows_for(rows, {"data_as_of": champion_as_of}, config)
+    kept, note = gate_rows_for(rows, RegistryEntry.from_row({"data_as_of": champion_as_of}), config)
     assert kept.num_rows == 100
     assert set(kept.column("lead_id").to_pylist()) == {f"L{i}" for i in range(100, 200)}
     assert "never saw" in note
     # too few unseen conversions: every test row, and the note says it favours the champion
     few = _test_rows(seen + unseen, [i < 100 and i % 4 == 0 for i in range(200)])
-    kept, note = gate_rows_for(few, {"data_as_of": champion_as_of}, config)
+    kept, note = gate_rows_for(few, RegistryEntry.from_row({"data_as_of": champion_as_of}), config)
     assert kept.num_rows == 200 and "favours it" in note
 
 
