@@ -4,7 +4,7 @@
 is a pure function on numpy arrays and pyarrow tables.
 
 Decisions
-- Which model: the one that scores leads at as_of (``scoring_model_of``: the champion; in a
+- Which model: the one that scores leads at as_of (``registry.scoring_model_of``: the champion; in a
   backfill the earlier model ``lead_predictions`` uses), so the drift read next to the scores
   is the drift of the model that made them. Its input columns (``feature_spec``) are the rows,
   and each row carries the column's share of that model's importance (``importance_shares``).
@@ -98,8 +98,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import stats
 
+from leadscore.dbt_inputs import resolved_as_of
 from leadscore.preprocess import FeatureSpec
-from leadscore.scoring import RULES_MODEL, scoring_model_of
+from leadscore.registry import RegistryEntry, entries_of, scoring_model_of
+from leadscore.scoring import RULES_MODEL
 from leadscore.training import ModelArtifact
 
 AGE_COLUMN = "lead_age_days"
@@ -672,7 +674,7 @@ def _quoted(columns: Sequence[str]) -> str:
 def load_populations(
     features: duckdb.DuckDBPyRelation,
     snapshots: duckdb.DuckDBPyRelation,
-    model_row: Mapping[str, Any] | None,
+    model: RegistryEntry | None,
     columns: Sequence[str],
     config: DriftConfig,
     as_of: datetime,
@@ -683,13 +685,13 @@ def load_populations(
     grid = snapshots.filter("snapshot_kind = 'grid'")
     current_train = grid.filter("split = 'train'")
     notes: list[str] = []
-    if model_row is None:
+    if model is None:
         version = RULES_MODEL
         reference = current_train
         described = "grid snapshots of the current train split (no model: rule fallback)"
     else:
-        version = model_row["model_version"]
-        window = f"'{model_row['train_from']}' and '{model_row['train_to']}'"
+        version = model.model_version
+        window = f"'{model.train_from}' and '{model.train_to}'"
         reference = grid.filter(f"snapshot_at between {window}")
         described = f"grid snapshots of {version}'s train window"
         if not reference.limit(1).to_arrow_table().num_rows:
@@ -770,21 +772,34 @@ def load_time_matched(
 def feature_drift(
     features: duckdb.DuckDBPyRelation,
     snapshots: duckdb.DuckDBPyRelation,
-    registry: Sequence[Mapping[str, Any]],
+    registry: Sequence[RegistryEntry],
     as_of: datetime,
     config: DriftConfig,
 ) -> pa.Table:
     """Drift of every input feature of the model that scores leads at ``as_of`` (the
-    champion; ``leadscore.scoring.scoring_model_of``), with its importance; without one, of
+    champion; ``leadscore.registry.scoring_model_of``), with its importance; without one, of
     the features training would use, importance NULL."""
-    model_row, _ = scoring_model_of(registry, as_of)
-    if model_row is None:
+    model, _ = scoring_model_of(registry, as_of)
+    if model is None:
         schema = features.limit(0).to_arrow_table().schema
         spec = FeatureSpec.from_schema(schema, exclude=config.exclude_features)
         importance = None
     else:
-        artifact = ModelArtifact.from_json(model_row["artifact_json"])
+        artifact = model.artifact
         spec = artifact.feature_spec
         importance = importance_shares(artifact)
-    populations = load_populations(features, snapshots, model_row, spec.columns, config, as_of)
+    populations = load_populations(features, snapshots, model, spec.columns, config, as_of)
     return compare_populations(populations, spec, importance, as_of, config)
+
+
+def drift_of_run(
+    params: duckdb.DuckDBPyRelation,
+    registry: duckdb.DuckDBPyRelation,
+    features: duckdb.DuckDBPyRelation,
+    snapshots: duckdb.DuckDBPyRelation,
+    settings: Mapping[str, Any],
+) -> pa.Table:
+    """feature_drift: feature_drift for the run's as_of with the model's drift_vars."""
+    entries = entries_of(registry.to_arrow_table())
+    config = DriftConfig.from_vars(settings)
+    return feature_drift(features, snapshots, entries, resolved_as_of(params), config)

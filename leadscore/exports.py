@@ -59,6 +59,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from leadscore.dbt_inputs import resolved_as_of
+
 MANIFEST_FILE = "_manifest.json"
 PARTITION_FILE = "data.parquet"
 PARTITION_TYPES = ("DATE", "TIMESTAMP")
@@ -357,3 +359,38 @@ def export_tables(
         for file in files
     ]
     return pa.Table.from_pylist(rows, schema=MANIFEST_SCHEMA)
+
+
+# ---------------------------------------------------------------------------------------------
+# the bi_exports model's entry point
+
+_REF_QUERY = re.compile(r'^select \* from (?:"(?:[^"]|"")*"\.)*"((?:[^"]|"")*)"$', re.IGNORECASE)
+
+
+def relation_name(relation: duckdb.DuckDBPyRelation) -> str:
+    """The table a relation of ``dbt.ref`` reads: dbt-duckdb hands a Python model
+    ``select * from "db"."schema"."name"``, so the export is named once, by its ref."""
+    found = _REF_QUERY.match(relation.sql_query().strip())
+    if found is None:
+        raise ValueError(
+            "bi_exports: cannot tell which table this relation reads "
+            f"({relation.sql_query()[:80]!r}); pass dbt.ref('<model>') relations only"
+        )
+    return found.group(1).replace('""', '"')
+
+
+def export_run(
+    con: duckdb.DuckDBPyConnection,
+    params: duckdb.DuckDBPyRelation,
+    tables: Sequence[duckdb.DuckDBPyRelation],
+    folder: str | Path,
+) -> pa.Table:
+    """bi_exports: every ref'd table as Parquet under ``folder``; lead_score_history
+    Hive-partitioned by as_of with the run's as_of partition always rewritten."""
+    sources = {relation_name(table): table for table in tables}
+    specs = [
+        ExportSpec(name, partition_by="as_of" if name == "lead_score_history" else None)
+        for name in sources
+    ]
+    as_of = resolved_as_of(params)
+    return export_tables(con, sources, specs, Path(folder), rewrite_partitions=[as_of])

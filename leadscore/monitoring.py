@@ -365,3 +365,12 @@ def _run_rows(
                 f"{AGE_BAND_SEGMENT}{band}", inside, band_references(band, test, by_population)
             )
     return rows + band_rows + age_matched_rows(band_rows)
+
+
+def performance_of_run(matured: Any, registry: Any) -> pa.Table:
+    """model_performance: performance_rows of the matured cohorts (int_matured_scores)
+    against the test metrics of every model_registry version (DuckDB relations)."""
+    tests = registry.select(", ".join(registry_metric_columns(registry.columns))).to_arrow_table()
+    return performance_rows(
+        matured.to_arrow_table(), registry_test_metrics(tests), registry_population_metrics(tests)
+    )

@@ -50,7 +50,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from leadscore.dbt_inputs import resolved_as_of
 from leadscore.reasons import ReasonLabels, rule_reason
+from leadscore.registry import RegistryEntry, entries_of, scoring_model_of
 from leadscore.training import Calibrator, ModelArtifact, fit_platt
 
 REASON_MIN_LOGIT = 1e-3
@@ -72,33 +74,6 @@ PREDICTION_SCHEMA = pa.schema(
         ("scoring_notes", pa.string()),
     ]
 )
-
-
-def scoring_model_of(
-    registry: Sequence[Mapping[str, Any]], as_of: datetime
-) -> tuple[Mapping[str, Any] | None, str | None]:
-    """The registry row that scores leads as of ``as_of`` and a note when it is not simply
-    the champion: a model trained on data after as_of would score the past with knowledge of
-    the future (a backfill), so then the latest former champion (status retired) trained on
-    data up to as_of is used, or none (the rule fallback)."""
-    champion = next((r for r in registry if r["is_champion"]), None)
-    if champion is None:
-        return None, None
-    if champion["data_as_of"] <= as_of:
-        return champion, None
-    earlier = [
-        r
-        for r in registry
-        if r["status"] == "retired" and r["artifact_json"] and r["data_as_of"] <= as_of
-    ]
-    future = (
-        f"champion {champion['model_version']} was trained on data up to "
-        f"{champion['data_as_of']:%Y-%m-%d}, after as_of {as_of:%Y-%m-%d}"
-    )
-    if not earlier:
-        return None, f"{future}; no earlier model, scored with the rule score"
-    chosen = max(earlier, key=lambda r: (r["data_as_of"], r["model_version"]))
-    return chosen, f"{future}; scored with the earlier model {chosen['model_version']}"
 
 
 def group_contributions(
@@ -323,54 +298,18 @@ def fit_rule_calibration(rule_score: np.ndarray, converted: np.ndarray) -> Calib
     return fit_platt(np.asarray(rule_score, dtype=np.float64), y)
 
 
-def labelled_with_rule_scores(
-    snapshots: duckdb.DuckDBPyRelation, rules: duckdb.DuckDBPyRelation
-) -> duckdb.DuckDBPyRelation:
-    """The labelled rows of training_snapshots with their training_rule_scores rule_score
-    (NULL when a snapshot has none), as a lazy DuckDB relation."""
-    return _with_rule_scores(snapshots.filter("split in ('train', 'valid', 'test')"), rules)
+LABELLED_SPLITS: tuple[str, ...] = ("train", "valid", "test")
 
 
-def _with_rule_scores(
-    rows: duckdb.DuckDBPyRelation, rules: duckdb.DuckDBPyRelation
-) -> duckdb.DuckDBPyRelation:
-    return (
-        rows.set_alias("s")
-        .join(
-            rules.select("lead_id, snapshot_at, rule_score").set_alias("r"),
-            "s.lead_id = r.lead_id and s.snapshot_at = r.snapshot_at",
-            how="left",
-        )
-        .select("s.*, r.rule_score")
-    )
-
-
-TRAINING_SPLITS: tuple[str, ...] = ("train", "valid", "test", "purged")
-
-
-def training_rows(
-    snapshots: duckdb.DuckDBPyRelation, rules: duckdb.DuckDBPyRelation, max_rows_per_split: int
-) -> tuple[pa.Table, np.ndarray]:
-    """What model training reads: the rows of each split of training_snapshots (and the
-    purged rows, which only the refit reads), each capped at ``max_rows_per_split`` by a
-    deterministic hash sample and joined to its rule score in DuckDB before anything reaches
-    Python memory; returns the rows (without rule_score) and the rule scores (NULL → 0)."""
-    sample = [
-        snapshots.filter(f"split = '{split}'")
-        .order("hash(lead_id, snapshot_at)")
-        .limit(int(max_rows_per_split))
-        for split in TRAINING_SPLITS
-    ]
-    rows = sample[0]
-    for part in sample[1:]:
-        rows = rows.union(part)
-    table = _with_rule_scores(rows, rules).to_arrow_table()
-    scores = pc.fill_null(table.column("rule_score"), 0).to_numpy(zero_copy_only=False)
-    return table.drop_columns(["rule_score"]), np.asarray(scores, dtype=np.float64)
+def labelled_rows(labelled: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """The rows of int_labelled_snapshots in a split that is fitted, tuned or judged on
+    (train, valid, test; not purged), with their rule_score, as a lazy DuckDB relation."""
+    wanted = ", ".join(f"'{split}'" for split in LABELLED_SPLITS)
+    return labelled.filter(f"split in ({wanted})")
 
 
 def rule_calibration(labelled: duckdb.DuckDBPyRelation, splits: Sequence[str]) -> Calibrator | None:
-    """fit_rule_calibration on the ``splits`` rows of labelled_with_rule_scores (a missing
+    """fit_rule_calibration on the ``splits`` rows of labelled_rows (a missing
     rule score counts as 0)."""
     wanted = ", ".join(f"'{split}'" for split in splits)
     rows = (
@@ -384,40 +323,17 @@ def rule_calibration(labelled: duckdb.DuckDBPyRelation, splits: Sequence[str]) -
     )
 
 
-RULE_REASONS_SQL = """
-with points as (
-    select lead_id, points, description, rule_id
-    from breakdown
-    where rule_id <> 'base' and points <> 0
-)
-select
-    lead_id,
-    list(struct_pack(description, points) order by points desc, rule_id)
-        filter (where points > 0) as ups,
-    list(struct_pack(description, points) order by points asc, rule_id)
-        filter (where points < 0) as downs
-from points
-group by lead_id
-"""
-
-
 def score_with_rules(
     rule_scores: pa.Table,
-    breakdown: pa.Table,
+    per_lead: pa.Table,
     calibrator: Calibrator | None,
     why: str,
     n_reasons: int = 3,
 ) -> pa.Table:
     """The fallback: every lead of ``rule_scores`` (lead_id, as_of, rule_score) with the
     calibrated rule score as probability (NULL without a calibrator), the rules that added
-    and took the most points (``breakdown``: lead_id, rule_id, points, description) as
+    and took the most points (``per_lead``: lead_rule_reasons, lead_id, ups, downs) as
     reasons, and ``why`` (no champion, …) in the notes."""
-    con = duckdb.connect()
-    try:
-        con.register("breakdown", breakdown)
-        per_lead = con.sql(RULE_REASONS_SQL).to_arrow_table()
-    finally:
-        con.close()
     reasons = {
         lead: (ups or [], downs or [])
         for lead, ups, downs in zip(
@@ -488,22 +404,18 @@ HOLDOUT_PREDICTION_SCHEMA = pa.schema(
 )
 
 
-def evaluation_artifact_of(row: Mapping[str, Any]) -> tuple[ModelArtifact, str]:
-    """The artifact that scores a registry model's own valid and test windows, and the words
-    for ``evaluated_on`` that say which it is: ``evaluation_artifact_json`` (the chosen
-    candidate trained on train only, calibrated on valid) when the row has it, else
-    ``artifact_json``. The deployed artifact_json is refitted on all matured data, valid and
-    test included, so it would score those windows in-sample; registries written before
-    evaluation_artifact_json existed have only artifact_json, which was then the train-only
-    fit."""
-    evaluation = row.get("evaluation_artifact_json")
-    if evaluation:
-        return ModelArtifact.from_json(evaluation), EVALUATION_FIT
-    return ModelArtifact.from_json(row["artifact_json"]), DEPLOYED_FIT
+def evaluation_artifact_of(entry: RegistryEntry) -> tuple[ModelArtifact, str]:
+    """The artifact that scores a registry model's own valid and test windows
+    (``RegistryEntry.evaluation_artifact``) and the words for ``evaluated_on`` that say which
+    fit it is: the train-only evaluation fit, or the deployed artifact_json of registries
+    written before evaluation_artifact_json existed (which was then the train-only fit); the
+    deployed fit of newer rows is refitted on valid and test too (DECISIONS.md)."""
+    fit = EVALUATION_FIT if entry.evaluation_artifact_json else DEPLOYED_FIT
+    return entry.evaluation_artifact, fit
 
 
 def _model_windows(
-    labelled: duckdb.DuckDBPyRelation, row: Mapping[str, Any]
+    labelled: duckdb.DuckDBPyRelation, entry: RegistryEntry
 ) -> dict[str, tuple[duckdb.DuckDBPyRelation, str]]:
     """The snapshots of the registry row's own valid and test windows ({split}_from ..
     {split}_to, of leads whose first snapshot is in the window) with their description; the
@@ -518,7 +430,7 @@ def _model_windows(
     }
     windows = {}
     for split in HOLDOUT_SPLITS:
-        start, end = row.get(f"{split}_from"), row.get(f"{split}_to")
+        start, end = getattr(entry, f"{split}_from"), getattr(entry, f"{split}_to")
         if start is None or end is None:
             return current
         window = labelled.filter(f"snapshot_at between '{start}' and '{end}'")
@@ -534,18 +446,18 @@ def _model_windows(
 
 def holdout_predictions(
     labelled: duckdb.DuckDBPyRelation,
-    registry: Sequence[Mapping[str, Any]],
+    registry: Sequence[RegistryEntry],
     as_of: datetime,
     max_rows: int,
 ) -> pa.Table:
     """The rows behind score_thresholds: the probabilities of the model that scores leads as
-    of ``as_of`` (scoring_model_of) on labelled hold-out snapshots (labelled_with_rule_scores),
+    of ``as_of`` (scoring_model_of) on labelled hold-out snapshots (labelled_rows),
     ``evaluated_split`` 'valid' (where the operating threshold is chosen) and 'test' (where
     it is reported), at most ``max_rows`` of each (hash sample). A registry model is scored
     on its own valid and test windows with evaluation_artifact_of(row); the rule fallback on
     the current valid and test splits, the rule score calibrated on train only."""
-    row, _ = scoring_model_of(registry, as_of)
-    if row is None:
+    entry, _ = scoring_model_of(registry, as_of)
+    if entry is None:
         calibrator = rule_calibration(labelled, ("train",))
         fit = "the rule score calibrated on train"
         version, artifact = RULES_MODEL, None
@@ -553,9 +465,9 @@ def holdout_predictions(
             s: (labelled.filter(f"split = '{s}'"), f"the current {s} split") for s in HOLDOUT_SPLITS
         }
     else:
-        artifact, fit = evaluation_artifact_of(row)
-        version, calibrator = row["model_version"], None
-        windows = _model_windows(labelled, row)
+        artifact, fit = evaluation_artifact_of(entry)
+        version, calibrator = entry.model_version, None
+        windows = _model_windows(labelled, entry)
     parts = [
         holdout_probabilities(
             window.order("hash(lead_id, snapshot_at)").limit(max_rows).to_arrow_table(),
@@ -603,4 +515,71 @@ def holdout_probabilities(
             "evaluated_split": [evaluated_split] * n,
         },
         schema=HOLDOUT_PREDICTION_SCHEMA,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# what the dbt Python models call
+
+
+def no_model_note(entries: Sequence[RegistryEntry]) -> str:
+    """Why leads are scored with the rule score when the registry has no champion: the
+    latest version's reason (too little data, rejected ...) when there is one."""
+    note = "no champion model in model_registry, scored with the rule score"
+    latest = max(entries, key=lambda e: e.trained_at or datetime.min, default=None)
+    if latest and latest.status_reason:
+        note += f" (latest version {latest.model_version}: {latest.status_reason})"
+    return note
+
+
+def predict_leads(
+    params: duckdb.DuckDBPyRelation,
+    features: duckdb.DuckDBPyRelation,
+    registry: duckdb.DuckDBPyRelation,
+    feature_labels: duckdb.DuckDBPyRelation,
+    rule_scores: duckdb.DuckDBPyRelation,
+    rule_reasons: duckdb.DuckDBPyRelation,
+    labelled: duckdb.DuckDBPyRelation,
+    settings: Mapping[str, Any],
+) -> pa.Table:
+    """lead_predictions: every lead of lead_features scored by the registry model that
+    scores as of the run's as_of (scoring_model_of), or, without one, by the rule score
+    calibrated on the labelled splits, with the note that says why (PREDICTION_SCHEMA).
+    settings: the model's n_reasons and exact_reasons_max_leads."""
+    n_reasons = int(settings["n_reasons"])
+    entries = entries_of(registry.to_arrow_table())
+    chosen, note = scoring_model_of(entries, resolved_as_of(params))
+    if chosen is not None:
+        return score_with_model(
+            features.to_arrow_table(),
+            chosen.artifact,
+            chosen.model_version,
+            ReasonLabels.from_rows(feature_labels.to_arrow_table().to_pylist()),
+            n_reasons,
+            note,
+            exact_reasons_max_leads=parse_exact_reasons_max_leads(
+                settings["exact_reasons_max_leads"]
+            ),
+        )
+    return score_with_rules(
+        rule_scores.select("lead_id, as_of, rule_score").to_arrow_table(),
+        rule_reasons.to_arrow_table(),
+        rule_calibration(labelled_rows(labelled), LABELLED_SPLITS),
+        why=note or no_model_note(entries),
+        n_reasons=n_reasons,
+    )
+
+
+def predict_holdout(
+    params: duckdb.DuckDBPyRelation,
+    registry: duckdb.DuckDBPyRelation,
+    labelled: duckdb.DuckDBPyRelation,
+    max_rows_per_split: Any,
+) -> pa.Table:
+    """holdout_predictions for the run's as_of, from int_labelled_snapshots."""
+    return holdout_predictions(
+        labelled_rows(labelled),
+        entries_of(registry.to_arrow_table()),
+        resolved_as_of(params),
+        int(max_rows_per_split),
     )

@@ -81,6 +81,8 @@ from sklearn.metrics import silhouette_score
 from sklearn.neighbors import NearestNeighbors
 from threadpoolctl import threadpool_limits
 
+from leadscore.dbt_inputs import resolved_as_of
+
 DEFAULT_FEATURES: tuple[str, ...] = (
     "days_since_last_engagement",
     "n_active_days_all",
@@ -1158,4 +1160,83 @@ def _profile_schema(features: Sequence[str]) -> pa.Schema:
             ("distinguishing_features", pa.string()),
             *[(f"avg_{f}", pa.float64()) for f in features],
         ]
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# what the dbt Python models call: the relations of their refs in, a table out
+
+
+def _run_centroids(centroids: Any, as_of: datetime) -> pa.Table:
+    return centroids.filter(f"as_of = '{_naive(as_of)}'::timestamp").to_arrow_table()
+
+
+def centroids_of_run(
+    params: Any, features: Any, name_terms: Any, history: Any, settings: Mapping[str, Any]
+) -> pa.Table:
+    """segment_centroids: fit_segments on a hash sample of lead_features (``history``: the
+    earlier runs' centroids, None on the first run)."""
+    config = SegmentationConfig.from_vars(settings)
+    columns = config.input_columns(features.columns, "lead_features")
+    sample = features.select(", ".join(columns)).order("hash(lead_id)").limit(config.sample_rows)
+    return fit_segments(
+        sample.to_arrow_table(),
+        None if history is None else history.to_arrow_table(),
+        name_terms.to_arrow_table().to_pylist(),
+        resolved_as_of(params),
+        config,
+    )
+
+
+def clusters_of_run(
+    params: Any, features: Any, centroids: Any, settings: Mapping[str, Any]
+) -> pa.Table:
+    """lead_clusters: assign_leads of every open lead to this run's centroids; DBSCAN, when
+    on, reads the fit sample's hash order so it sees the fit sample's first rows."""
+    config = SegmentationConfig.from_vars(settings)
+    as_of = resolved_as_of(params)
+    selected = features.select(", ".join(config.input_columns(features.columns, "lead_features")))
+
+    def outlier_sample(n_rows: int) -> pa.Table:
+        return selected.order("hash(lead_id)").limit(n_rows).to_arrow_table()
+
+    return assign_leads(
+        selected.to_arrow_table(), _run_centroids(centroids, as_of), as_of, config, outlier_sample
+    )
+
+
+def profiles_of_run(
+    params: Any,
+    features: Any,
+    clusters: Any,
+    centroids: Any,
+    snapshots: Any,
+    settings: Mapping[str, Any],
+) -> pa.Table:
+    """segment_profiles: build_profiles of this run's clusters, with a deterministic hash
+    sample of the matured training snapshots (memory stays bounded at scale)."""
+    config = SegmentationConfig.from_vars(settings)
+    as_of = resolved_as_of(params)
+    columns = config.input_columns(features.columns, "lead_features")
+    members = (
+        clusters.set_alias("c")
+        .join(features.set_alias("f"), "c.lead_id = f.lead_id")
+        .select(", ".join(["c.cluster_id", "c.is_outlier", *[f"f.{c}" for c in columns]]))
+    )
+    matured = (
+        snapshots.filter("is_matured")
+        .order("hash(lead_id, snapshot_at)")
+        .limit(config.profile_snapshot_rows)
+        .select(
+            ", ".join(
+                [*config.input_columns(snapshots.columns, "training_snapshots"), "is_converted"]
+            )
+        )
+    )
+    return build_profiles(
+        members.to_arrow_table(),
+        _run_centroids(centroids, as_of),
+        matured.to_arrow_table(),
+        as_of,
+        config,
     )

@@ -1,20 +1,11 @@
-"""model_performance: the scores of past runs judged on their matured cohorts
-(int_matured_scores), overall, per lead_source and per lead-age band, against each model
-version's test metrics (per age band where the registry has them); logic in
-leadscore.monitoring."""
+"""model_performance: past runs' scores judged on their matured cohorts, overall, per
+lead_source and per lead-age band, against each version's test metrics (leadscore.monitoring)."""
 
-from leadscore.monitoring import (
-    performance_rows,
-    registry_metric_columns,
-    registry_population_metrics,
-    registry_test_metrics,
-)
+from leadscore.monitoring import performance_of_run
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     matured = dbt.ref("int_matured_scores")
     registry = dbt.ref("model_registry")
-    tests = registry.select(", ".join(registry_metric_columns(registry.columns))).to_arrow_table()
-    by_population = registry_population_metrics(tests)
-    return performance_rows(matured.to_arrow_table(), registry_test_metrics(tests), by_population)
+    return performance_of_run(matured, registry)

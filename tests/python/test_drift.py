@@ -37,6 +37,7 @@ from leadscore.drift import (
     quantile_edges,
 )
 from leadscore.preprocess import FeatureSpec, fit_preprocessor
+from leadscore.registry import entries_of
 from leadscore.training import Calibrator, ModelArtifact
 
 CFG = DriftConfig()
@@ -488,7 +489,7 @@ def run_drift(con, registry: list[dict], **config) -> list[dict]:
     out = feature_drift(
         con.table("lead_features"),
         con.table("training_snapshots"),
-        registry,
+        entries_of(registry),
         AS_OF,
         DriftConfig(**config),
     )

@@ -8,8 +8,7 @@ from datetime import datetime
 import duckdb
 import numpy as np
 
-from leadscore.registry import previous_recommendation
-from leadscore.scoring import training_rows
+from leadscore.registry import previous_recommendation, training_rows
 
 
 def test_previous_recommendation_is_the_latest_at_or_before_as_of_or_none():
@@ -37,14 +36,17 @@ def test_training_rows_cap_every_split_and_carry_the_rule_score():
     snapshots = con.sql(
         "select 'L' || i as lead_id, timestamp '2026-01-01' + to_days(i) as snapshot_at, "
         "case when i < 50 then 'train' when i < 60 then 'valid' when i < 70 then 'test' "
-        "when i < 95 then 'purged' else 'unlabelled' end as split, i % 2 = 0 as is_converted "
-        "from range(100) as r(i)"
+        "when i < 95 then 'purged' else 'unlabelled' end as split, i % 2 = 0 as is_converted, "
+        "i from range(100) as r(i)"
     )
-    rules = con.sql(
-        "select 'L' || i as lead_id, timestamp '2026-01-01' + to_days(i) as snapshot_at, "
-        "i * 10 as rule_score from range(100) as r(i) where i % 3 <> 0"
+    # int_labelled_snapshots: the rule score (NULL for every third row) and the rank of each
+    # row in its split (its dbt unit test pins the SQL); unlabelled rows are not in it
+    labelled = snapshots.filter("split <> 'unlabelled'").select(
+        "*, case when i % 3 <> 0 then i * 10 end as rule_score, "
+        "row_number() over (partition by split order by hash(lead_id, snapshot_at)) "
+        "as split_sample_rank"
     )
-    table, scores = training_rows(snapshots, rules, max_rows_per_split=20)
+    table, scores = training_rows(labelled, max_rows_per_split=20)
     splits = table.column("split").to_pylist()
     assert {s: splits.count(s) for s in set(splits)} == {
         "train": 20,
@@ -52,12 +54,12 @@ def test_training_rows_cap_every_split_and_carry_the_rule_score():
         "test": 10,
         "purged": 20,
     }
-    assert "rule_score" not in table.column_names
+    assert "rule_score" not in table.column_names and "split_sample_rank" not in table.column_names
     ids = [int(i[1:]) for i in table.column("lead_id").to_pylist()]
     expected = np.array([0.0 if i % 3 == 0 else i * 10.0 for i in ids])  # no rule score: 0
     np.testing.assert_array_equal(scores, expected)
     # deterministic: the same sample on a second read
-    again, _ = training_rows(snapshots, rules, max_rows_per_split=20)
+    again, _ = training_rows(labelled, max_rows_per_split=20)
     assert sorted(again.column("lead_id").to_pylist()) == sorted(
         table.column("lead_id").to_pylist()
     )

@@ -14,6 +14,7 @@ from test_ml_library import FAST, synthetic
 
 from leadscore import scoring
 from leadscore.reasons import ReasonLabels
+from leadscore.registry import RegistryEntry, entries_of, scoring_model_of
 from leadscore.scoring import (
     DEPLOYED_FIT,
     EVALUATION_FIT,
@@ -28,7 +29,6 @@ from leadscore.scoring import (
     parse_exact_reasons_max_leads,
     score_with_model,
     score_with_rules,
-    scoring_model_of,
     top_indices,
 )
 from leadscore.training import train_candidates
@@ -200,27 +200,26 @@ RULE_SCORES = pa.table(
         "rule_score": [150, 100, 60],
     }
 )
-BREAKDOWN = pa.table(
+
+
+def _moves(*pairs: tuple[str, int]) -> list[dict]:
+    return [{"description": d, "points": p} for d, p in pairs]
+
+
+# lead_rule_reasons rows (its SQL is pinned by the dbt unit test in _scoring__unit_tests.yml on
+# the breakdown a: base 100, Ten +10, Twenty-five +25, Minus five -5, Twenty +20; b: base only;
+# c: base, Bad -40)
+RULE_REASONS = pa.table(
     {
-        "lead_id": ["a", "a", "a", "a", "a", "b", "c", "c"],
-        "rule_id": ["base", "r1", "r2", "r3", "r4", "base", "base", "r5"],
-        "points": [100, 10, 25, -5, 20, 100, 100, -40],
-        "description": [
-            "Base",
-            "Ten",
-            "Twenty-five",
-            "Minus five",
-            "Twenty",
-            "Base",
-            "Base",
-            "Bad",
-        ],
+        "lead_id": ["a", "c"],
+        "ups": [_moves(("Twenty-five", 25), ("Twenty", 20), ("Ten", 10)), None],
+        "downs": [_moves(("Minus five", -5)), _moves(("Bad", -40))],
     }
 )
 
 
 def test_rule_fallback_reasons_are_the_rules_with_most_points():
-    out = score_with_rules(RULE_SCORES, BREAKDOWN, None, why="no champion", n_reasons=2)
+    out = score_with_rules(RULE_SCORES, RULE_REASONS, None, why="no champion", n_reasons=2)
     rows = {r["lead_id"]: r for r in out.to_pylist()}
     assert rows["a"]["top_reasons"] == [
         "+ Twenty-five (+25 pts)",
@@ -240,7 +239,7 @@ def test_rule_fallback_probability_is_a_calibrated_increasing_function_of_the_ru
     y = rng.random(4000) < 1 / (1 + np.exp(-(score - 120) / 20))
     calibrator = fit_rule_calibration(score, y)
     assert calibrator is not None
-    out = score_with_rules(RULE_SCORES, BREAKDOWN, calibrator, why="no champion")
+    out = score_with_rules(RULE_SCORES, RULE_REASONS, calibrator, why="no champion")
     p = out.column("conversion_probability").to_numpy()
     assert p[0] > p[1] > p[2]
     # calibrated: the mean prediction matches the base rate of the fitted rows
@@ -251,14 +250,16 @@ def test_rule_fallback_probability_is_a_calibrated_increasing_function_of_the_ru
     assert fit_rule_calibration(score, few) is None
 
 
-def _registry_row(version: str, status: str, data_as_of: datetime) -> dict:
-    return {
-        "model_version": version,
-        "status": status,
-        "is_champion": status == "champion",
-        "data_as_of": data_as_of,
-        "artifact_json": "{}",
-    }
+def _registry_row(version: str, status: str, data_as_of: datetime) -> RegistryEntry:
+    return RegistryEntry.from_row(
+        {
+            "model_version": version,
+            "status": status,
+            "is_champion": status == "champion",
+            "data_as_of": data_as_of,
+            "artifact_json": "{}",
+        }
+    )
 
 
 def test_a_backfill_never_scores_the_past_with_a_model_trained_on_its_future():
@@ -293,13 +294,13 @@ def test_the_hold_out_is_scored_with_the_train_only_evaluation_fit_when_the_regi
     deployed, evaluation = artifacts["logistic_regression"], artifacts["xgboost"]
     table = synthetic(200, 13)
     row = {"artifact_json": deployed.to_json(), "evaluation_artifact_json": evaluation.to_json()}
-    chosen, words = evaluation_artifact_of(row)
+    chosen, words = evaluation_artifact_of(RegistryEntry.from_row(row))
     assert words == EVALUATION_FIT and "evaluation_artifact_json" in words
     np.testing.assert_allclose(chosen.predict_proba(table), evaluation.predict_proba(table))
     assert not np.allclose(chosen.predict_proba(table), deployed.predict_proba(table))
     # an older registry (no such column) and a row without one: the deployed artifact
     for older in ({"artifact_json": deployed.to_json()}, {**row, "evaluation_artifact_json": None}):
-        chosen, words = evaluation_artifact_of(older)
+        chosen, words = evaluation_artifact_of(RegistryEntry.from_row(older))
         assert words == DEPLOYED_FIT and "artifact_json" in words
         np.testing.assert_allclose(chosen.predict_proba(table), deployed.predict_proba(table))
 
@@ -350,7 +351,7 @@ def test_holdout_predictions_are_the_models_own_valid_and_test_windows_with_its_
         **_window(table, "valid"),
         **_window(table, "test"),
     }
-    out = holdout_predictions(labelled, [champion], AS_OF, max_rows=1000)
+    out = holdout_predictions(labelled, entries_of([champion]), AS_OF, max_rows=1000)
     assert out.schema == HOLDOUT_PREDICTION_SCHEMA
     assert out.column("evaluated_split").to_pylist() == ["valid"] * 300 + ["test"] * 300
     for split in ("valid", "test"):
@@ -367,11 +368,11 @@ def test_holdout_predictions_are_the_models_own_valid_and_test_windows_with_its_
             [by_lead[lead] for lead in part.column("lead_id").to_pylist()],
         )
     # at most max_rows of each split
-    capped = holdout_predictions(labelled, [champion], AS_OF, max_rows=50)
+    capped = holdout_predictions(labelled, entries_of([champion]), AS_OF, max_rows=50)
     assert capped.column("evaluated_split").to_pylist() == ["valid"] * 50 + ["test"] * 50
     # a grid with no snapshot left in the model's windows: the current splits, both
     moved = {**champion, "test_from": datetime(2030, 1, 1), "test_to": datetime(2030, 2, 1)}
-    out = holdout_predictions(labelled, [moved], AS_OF, max_rows=1000)
+    out = holdout_predictions(labelled, entries_of([moved]), AS_OF, max_rows=1000)
     assert set(out.column("evaluated_on").to_pylist()) == {
         f"the current {s} split (the model's windows have no snapshots left) with {EVALUATION_FIT}"
         for s in ("valid", "test")
