@@ -5,7 +5,7 @@
     labelled, the others have split 'unlabelled' and a NULL label. Outcomes after as_of are
     never read, so a backfill at an old as_of trains only on what was known then.
 
-    Splits (docs/decisions.md "Purged, lead-disjoint splits"): a lead belongs to the split of
+    Splits (DECISIONS.md "Purged, lead-disjoint splits"): a lead belongs to the split of
     its first snapshot (lead_first_snapshot_at), so all its rows sit in one split. Cuts, on
     the first snapshots of the matured leads: test = the last test share of the leads
     (1 - train_fraction - valid_fraction); an embargo of one conversion window before it;

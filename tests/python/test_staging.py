@@ -43,7 +43,7 @@ def test_custom_attribute_that_is_not_a_column_is_named(dbt_runner, tmp_path: Pa
 
 
 def test_b2c_leads_without_firmographic_columns_build_with_them_null(dbt_runner, tmp_path: Path):
-    """DESIGN.md: company_size, industry, country, job_title and email may be absent (B2C)."""
+    """docs/inputs.md: company_size, industry, country, job_title, email may be absent (B2C)."""
     firmographics = ("company_size", "industry", "country", "job_title", "email")
     schema = pa.schema([f for f in SCHEMAS["leads"] if f.name not in firmographics])
     schema = schema.append(pa.field("basket_value", pa.float64()))
