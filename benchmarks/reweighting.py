@@ -1,4 +1,4 @@
-"""The lead-weighting experiment behind var training_weights (docs/decisions.md).
+"""The lead-weighting experiment behind var training_weights (DECISIONS.md).
 
 On a built DuckDB file: fits logistic regression (C = 1) and XGBoost (depth 3, 200 rounds) on
 every matured row before the test window, as the reported refit does, once unweighted and

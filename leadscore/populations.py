@@ -10,7 +10,7 @@ calls. Every candidate is therefore also evaluated on
   days (``floor(lead_age_days)``), the same bands model_performance uses for matured cohorts.
 
 Var ``evaluation_population`` names the population that model choice and the champion gate
-use (default ``first_score``, docs/decisions.md "Which population chooses the model"); with
+use (default ``first_score``, DECISIONS.md "Which population chooses the model"); with
 fewer than ``min_population_positives`` conversions in it, they fall back to ``all`` and say so.
 """
 

@@ -1,19 +1,19 @@
-"""The model registry: versions, the champion gate, rollback by pinning, the retrain policy.
+"""The model registry: versions, the champion gate, rollback by pinning, the retrain policy,
+and the typed ``RegistryEntry`` with THE rule for which model scores as of T
+(``scoring_model_of``).
 
-``update_registry`` is what the dbt Python model ``model_registry`` calls. It returns only the
+``build_registry`` is what the dbt Python model ``model_registry`` calls. It returns only the
 rows that change in this run (new versions and versions whose status changed); the model is
-incremental with ``unique_key = model_version`` and ``full_refresh = false``, so no version
-is ever lost, not even by ``dbt build --full-refresh``.
+incremental on ``model_version`` with ``full_refresh = false``, so no version is ever lost
+(DECISIONS.md "Append-only registry and history").
 
-Decisions
-- Retrain only when there is no champion, the champion's data is older than
-  ``retrain_every_days`` (counted in data time, from the champion's ``data_as_of`` to this
-  run's as_of, so a backfill behaves like a daily schedule), or ``force_retrain``. While
-  ``pinned_model_version`` is set nothing is trained: the pin is a rollback, and a rollback
-  that retrains behind your back is not one.
-- The gate: the new model becomes champion only if its test ``gate_metric`` is at least the
-  current champion's on the *same* test rows minus ``champion_tolerance``; otherwise it is
-  kept as ``rejected`` with the reason. The replaced champion becomes ``retired``.
+- Retrain when there is no champion, the champion's data is ``retrain_every_days`` old (data
+  time), ``force_retrain``, or the previous run's retrain recommendation; never while
+  ``pinned_model_version`` is set (DECISIONS.md "A pin is a rollback").
+- The gate: the new model becomes champion only if its ``gate_metric`` is at least the
+  champion's on the same test rows the champion never saw, minus ``champion_tolerance``;
+  otherwise it is kept as ``rejected`` with the reason (DECISIONS.md "The gate compares on rows
+  the champion never saw"). The replaced champion becomes ``retired``.
 - Too little data: a row with status ``insufficient_data`` and the reason (no artifact); the
   champion, if any, stays; scoring falls back to the rule score when there is none.
 """
@@ -318,7 +318,7 @@ def previous_recommendation(con: Any, schema: str, as_of: datetime) -> Mapping[s
 
     Read from the warehouse directly rather than by ``ref``: retrain_recommendation is built
     from the scores that this registry's champion produces, so a ref would be a cycle. This is
-    the one feedback edge that dbt's lineage does not show (docs/decisions.md)."""
+    the one feedback edge that dbt's lineage does not show (DECISIONS.md)."""
     found = con.execute(
         "select count(*) from information_schema.tables "
         "where table_schema = ? and table_name = 'retrain_recommendation'",

@@ -1,40 +1,22 @@
-"""Scoring open leads: probability, per-lead reasons and notes, with the champion model or,
-when there is none, the rule score.
+"""Scoring open leads: probability, per-lead reasons and notes, with the registry model
+that scores as of the run (``registry.scoring_model_of``) or, without one, the rule score.
 
-``score_with_model`` is what the dbt Python model ``lead_predictions`` calls when the
-registry has a champion; ``score_with_rules`` when it has none. Tiers, the 1-100 score and
-the recommended action are SQL (``models/marts/lead_scores.sql``): they are business rules an
-analyst edits, not model logic.
+``predict_leads`` is what the dbt Python model ``lead_predictions`` calls, ``predict_holdout``
+what ``holdout_predictions`` calls. Tiers, the 1-100 score and the recommended action are SQL
+(``models/marts/lead_scores.sql``): business rules an analyst edits, not model logic.
 
-Decisions
-- Reasons are per *input column*: the contributions of a column's one-hot values, its rare /
-  missing / unknown buckets and its missing indicator are summed (contributions are additive,
-  so the groups plus the bias still sum to the logit). A reason names the lead's own value
-  ("4 pricing-page views in the last 7 days"), never a model-internal column name.
-- XGBoost contributions are TreeSHAP (``pred_contribs``), logistic regression ones are
-  coefficient x standardised value; both are on the logit scale. Calibration is monotone, so
-  a reason that raises the logit raises the probability.
-- Up to ``n_reasons`` columns with a positive contribution above ``REASON_MIN_LOGIT`` push the
-  lead up, as many with a negative one push it down; ``top_reasons`` lists the ups (largest
-  first, "+ …") then the downs ("- …"); ``reason_details`` keeps feature, value and
-  contribution of each as JSON so a reader can check them against the model.
-- Exact TreeSHAP costs ~50x a prediction. With more than ``exact_reasons_max_leads`` open
-  leads, XGBoost reasons are exact for that many leads with the highest logit (the ones sales
-  reads) and Saabas approximations (``approx_contribs``, 6-13x faster, additive too) for the
-  rest; those leads' ``scoring_notes`` say so. Probabilities are the same either way.
-- A categorical value never seen in train is scored as the model's "unknown" bucket; the lead's
-  ``scoring_notes`` names the column and value.
-- Rule fallback: the probability is a Platt calibration of the rule score on the labelled
-  training snapshots (all matured ones), when they hold at least ``MIN_FALLBACK_CLASS_ROWS``
-  conversions and non-conversions; otherwise it is NULL and the note says so (tiers then come
-  from the rule grade, see ``lead_scores``). Reasons are the rules that added or took the
-  most points.
-- Hold-out rows (``holdout_predictions``, behind ``score_thresholds``): the scoring model on
-  its own valid window, where the operating threshold is chosen, and its test window, where
-  that choice is reported. It is scored with ``evaluation_artifact_json`` (trained on train
-  only, calibrated on valid), never the deployed ``artifact_json``, which is refitted on all
-  matured data and would score both windows in-sample. The rule fallback's hold-out
-  calibration uses train only, for the same reason.
+- Reasons are per *input column* (one-hot values, rare / missing / unknown buckets and the
+  missing indicator summed; contributions stay additive on the logit scale): TreeSHAP for
+  XGBoost, coefficient x standardised value for logistic regression. A reason names the
+  lead's own value, never a model-internal column. Up to ``n_reasons`` ups and downs above
+  ``REASON_MIN_LOGIT``; ``reason_details`` keeps feature, value and contribution as JSON.
+- Exact TreeSHAP only for the ``exact_reasons_max_leads`` leads with the highest logit, Saabas
+  approximations for the rest (DECISIONS.md "Exact reasons for the leads sales will call").
+- A categorical value never seen in train is scored as "unknown"; the note names it.
+- Rule fallback: a Platt calibration of the rule score on the labelled splits, NULL with fewer
+  than ``MIN_FALLBACK_CLASS_ROWS`` conversions or non-conversions (the note says so).
+- Hold-out rows: the scoring model's own valid and test windows with its train-only evaluation
+  fit (DECISIONS.md "Refit after choosing"); the rule fallback's calibrated on train only.
 """
 
 from __future__ import annotations
