@@ -34,7 +34,7 @@ from benchmarks.pandas_features import (
     load_staged,
     sample_ids,
 )
-from leadscore.generate import ACTIVITY_TYPES
+from leadscore.demo.generate import ACTIVITY_TYPES
 
 FLOOR_TYPES = (*ACTIVITY_TYPES, "other")  # the contract's types and unknown ones
 
