@@ -14,7 +14,7 @@ from collections.abc import Sequence
 VERBS: dict[str, tuple[str, str]] = {
     "generate": ("leadscore.demo.generate.cli", "write synthetic demo CRM data (raw tables)"),
     "backfill": ("leadscore.demo.backfill", "score the demo at earlier as_of dates"),
-    "report": ("leadscore.report", "write the HTML report from the Parquet exports"),
+    "report": ("leadscore.report.cli", "write the HTML report from the Parquet exports"),
     "summary": ("leadscore.demo.summary", "print the demo's summary of the database"),
 }
 

@@ -173,7 +173,7 @@ def test_the_same_rows_in_another_order_make_the_same_model():
 
 
 def test_the_report_shows_first_score_and_age_band_auc_per_candidate():
-    from leadscore.report import _population_table
+    from leadscore.report.model_sections import _population_table
 
     rows = [
         {"model_version": "m1", "candidate": c, "segment": seg, "metric": "roc_auc", "value": v}
