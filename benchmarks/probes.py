@@ -174,7 +174,7 @@ def _measure_scoring(
 
         raw_kind = "numpy matrix @ coef (logistic regression)"
     elif artifact.model_type == "mlp":
-        from leadscore import mlp
+        from leadscore.training import mlp
 
         def raw() -> Any:
             return mlp.margin(matrix, artifact.model)

@@ -10,11 +10,10 @@ import pyarrow as pa
 import pytest
 from test_ml_library import FAST, T0, synthetic
 
-from leadscore import mlp
 from leadscore import populations as pops
 from leadscore.config import TrainingConfig
 from leadscore.registry import RegistryPolicy, gate_rows_for, update_registry
-from leadscore.training import ModelArtifact, train_candidates
+from leadscore.training import ModelArtifact, mlp, train_candidates
 
 QUIET = {"log": lambda _: None, "now": T0}
 BLIND = TrainingConfig(
