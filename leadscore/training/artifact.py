@@ -143,7 +143,7 @@ class ModelArtifact:
         TreeSHAP (``pred_contribs``), or with ``approximate`` Saabas' path attribution
         (``approx_contribs``: 6-13x faster in the benchmarks, also additive, but it credits
         features by where they sit in the trees); LR: coef x transformed value (exact either
-        way); MLP: integrated gradients (``leadscore.mlp``); blend: its parts' contributions
+        way); MLP: integrated gradients (``training.mlp``); blend: its parts' contributions
         scaled by weight x Platt slope, side by side (the bias column also holds the offsets)."""
         if self.model_type == "blend":
             e = self.explain(table, approximate)
