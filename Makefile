@@ -38,7 +38,7 @@ data: $(STAMP)
 	@if [ -f $(LEADSCORE_RAW_DIR)/leads.parquet ]; then \
 		echo "demo data already in $(LEADSCORE_RAW_DIR) (delete it to regenerate)"; \
 	else \
-		$(BIN)/python -m leadscore.generate --leads $(DEMO_LEADS) --seed $(DEMO_SEED) \
+		$(BIN)/leadscore generate --leads $(DEMO_LEADS) --seed $(DEMO_SEED) \
 			--faults $(DEMO_FAULTS) --out $(LEADSCORE_RAW_DIR) \
 			$(if $(DEMO_DRIFT),--drift-after $(DEMO_DRIFT)); \
 	fi
@@ -49,12 +49,12 @@ build: $(STAMP)
 # Scoring runs before the latest data, oldest first (dates already scored are skipped): two
 # whose conversion window has matured (model_performance), then weekly ones (score_changes).
 backfill: $(STAMP)
-	$(BIN)/python -m leadscore.backfill --weeks $(DEMO_BACKFILL_WEEKS) \
+	$(BIN)/leadscore backfill --weeks $(DEMO_BACKFILL_WEEKS) \
 		--matured-runs $(DEMO_BACKFILL_MATURED)
 
 # The HTML report, from the Parquet exports only (runs while dbt holds the database).
 report: $(STAMP)
-	$(BIN)/python -m leadscore.report --exports $(LEADSCORE_EXPORT_DIR)
+	$(BIN)/leadscore report --exports $(LEADSCORE_EXPORT_DIR)
 
 # Benchmarks at 100k and 1M leads (not part of make test; about an hour on 2 cores): writes
 # BENCHMARKS.md, keeping its History. Data and databases go to data/bench/ (git-ignored).
@@ -66,7 +66,7 @@ demo: data
 	$(MAKE) backfill
 	$(MAKE) build
 	$(MAKE) report
-	$(BIN)/python -m leadscore.summary
+	$(BIN)/leadscore summary
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

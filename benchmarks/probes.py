@@ -34,7 +34,7 @@ from benchmarks.pandas_features import (
     load_staged,
     sample_ids,
 )
-from leadscore.generate import ACTIVITY_TYPES
+from leadscore.demo.generate import ACTIVITY_TYPES
 
 FLOOR_TYPES = (*ACTIVITY_TYPES, "other")  # the contract's types and unknown ones
 
@@ -174,7 +174,7 @@ def _measure_scoring(
 
         raw_kind = "numpy matrix @ coef (logistic regression)"
     elif artifact.model_type == "mlp":
-        from leadscore import mlp
+        from leadscore.training import mlp
 
         def raw() -> Any:
             return mlp.margin(matrix, artifact.model)

@@ -42,7 +42,7 @@ import duckdb
 import pyarrow.parquet as pq
 import yaml
 
-from benchmarks import report
+from benchmarks import benchmarks_md
 from benchmarks.dbt_results import load_node_times, nodes_running_at, summarize
 from benchmarks.nodes import FEATURE_LAYER, TRAINING_PATH
 from leadscore.settings import environment
@@ -238,7 +238,7 @@ def ensure_data(bench: Bench) -> dict[str, Any]:
             [
                 str(PYTHON),
                 "-m",
-                "leadscore.generate",
+                "leadscore.demo.generate",
                 "--leads",
                 str(bench.size),
                 "--seed",
@@ -627,7 +627,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.from_json:
-        report.write(args.report, json.loads(args.from_json.read_text()))
+        benchmarks_md.write(args.report, json.loads(args.from_json.read_text()))
         print(f"wrote {args.report} from {args.from_json}")
         return
     machine = machine_facts()
@@ -656,7 +656,7 @@ def main(argv: list[str] | None = None) -> None:
     runs.mkdir(parents=True, exist_ok=True)
     saved = runs / f"run-{run['started_at'].replace(':', '').replace(' ', 'T')}.json"
     saved.write_text(json.dumps(run, indent=2, default=str))
-    report.write(args.report, run)
+    benchmarks_md.write(args.report, run)
     print(f"figures in {saved}")
     print(f"wrote {args.report}")
     if any(s["errors"] for s in run["sizes"]):

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from leadscore.reporting import write_model_cards
+from leadscore.registry_tables import write_model_cards
 
 
 def model(dbt, session):

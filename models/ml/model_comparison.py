@@ -1,6 +1,6 @@
 """model_comparison: every candidate's test metrics of every trained version, long format."""
 
-from leadscore.reporting import comparison_table
+from leadscore.registry_tables import comparison_table
 
 
 def model(dbt, session):

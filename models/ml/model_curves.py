@@ -1,7 +1,7 @@
 """model_curves: the test ROC and precision-recall curves of every candidate of every trained
-version, from the training reports in model_registry (leadscore.report.curve_table)."""
+version, from the training reports in model_registry (leadscore.registry_tables.curve_table)."""
 
-from leadscore.report import curve_table
+from leadscore.registry_tables import curve_table
 
 
 def model(dbt, session):

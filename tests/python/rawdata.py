@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from leadscore.generate import SCHEMAS as GENERATOR_SCHEMAS
+from leadscore.demo.generate import SCHEMAS as GENERATOR_SCHEMAS
 
 # the source contract's schemas, as the generator writes them
 SCHEMAS: dict[str, pa.Schema] = {

@@ -1,4 +1,4 @@
-"""Tests of the synthetic lead funnel generator (leadscore.generate)."""
+"""Tests of the synthetic lead funnel generator (leadscore.demo.generate)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from leadscore import generate as gen
+from leadscore.demo import generate as gen
+from leadscore.demo.generate import parameters as params
 
 N_LEADS = 5000
 SEED = 11
@@ -172,7 +173,7 @@ def test_demo_requests_follow_interest(frames: dict[str, pd.DataFrame]) -> None:
 
 def test_sources_differ_in_quality(frames: dict[str, pd.DataFrame]) -> None:
     leads = frames["leads"].merge(frames["lead_truth"], on="lead_id")
-    assert set(leads.lead_source) == {s[0] for s in gen.SOURCES}
+    assert set(leads.lead_source) == {s[0] for s in params.SOURCES}
     p = leads.groupby("lead_source").true_propensity.mean()
     volume = leads.lead_source.value_counts()
     assert p["referral"] > p["paid_social"] and p["partner"] > p["outbound_list"]
@@ -502,14 +503,14 @@ def test_leads_before_the_date_are_unchanged(frames, drifted_frames) -> None:
 
 def test_new_source_appears_only_after_the_date(drifted_frames) -> None:
     leads = drifted_frames["leads"].merge(drifted_frames["lead_truth"], on="lead_id")
-    new = leads.lead_source == gen.NEW_SOURCE[0]
+    new = leads.lead_source == params.NEW_SOURCE[0]
     late = leads.created_at >= DRIFT_FROM
     assert not (new & ~late).any()
     assert 0.18 < new[late].mean() < 0.32  # NEW_SOURCE share 0.25 of the leads from the date
     # it converts far worse than any known source, and worse than its cohort
     p = leads.groupby("lead_source").true_propensity.mean()
-    assert p[gen.NEW_SOURCE[0]] < 0.5 * p.drop(gen.NEW_SOURCE[0]).min()
-    assert p[gen.NEW_SOURCE[0]] < 0.4 * leads[late & ~new].true_propensity.mean()
+    assert p[params.NEW_SOURCE[0]] < 0.5 * p.drop(params.NEW_SOURCE[0]).min()
+    assert p[params.NEW_SOURCE[0]] < 0.4 * leads[late & ~new].true_propensity.mean()
 
 
 def test_new_source_engages_a_lot_but_cheaply(drifted_frames) -> None:
@@ -518,7 +519,7 @@ def test_new_source_engages_a_lot_but_cheaply(drifted_frames) -> None:
     acts = drifted_frames["activities"].merge(leads[["lead_id", "created_at"]], on="lead_id")
     first_30d = acts[acts.occurred_at - acts.created_at < pd.Timedelta(days=30)]
     cohort = leads[leads.created_at.between(DRIFT_FROM, END - pd.Timedelta(days=30))]
-    new = (cohort.lead_source == gen.NEW_SOURCE[0]).to_numpy()
+    new = (cohort.lead_source == params.NEW_SOURCE[0]).to_numpy()
 
     def per_lead(types: list[str]) -> pd.Series:
         rows = first_30d[first_30d.activity_type.isin(types)]
@@ -584,15 +585,15 @@ def test_conversion_shift_lowers_the_base_rate() -> None:
     }
     truth = shifted["leads"].merge(shifted["lead_truth"], on="lead_id")
     late = truth[truth.created_at >= DRIFT_FROM]
-    assert set(late.lead_source) <= {s[0] for s in gen.SOURCES}
+    assert set(late.lead_source) <= {s[0] for s in params.SOURCES}
     # the truth is the drifted process: logit = intercept + fit + interest effect + shift
     logit = np.log(late.true_propensity / (1 - late.true_propensity))
     expected = (
-        gen.PROPENSITY_INTERCEPT
+        params.PROPENSITY_INTERCEPT
         + late.fit_score
-        + gen.PROPENSITY_INTEREST * late.latent_interest
-        + gen.CONVERSION_SHIFT_LOGIT
-    ).clip(*gen.PROPENSITY_LOGIT_RANGE)
+        + params.PROPENSITY_INTEREST * late.latent_interest
+        + params.CONVERSION_SHIFT_LOGIT
+    ).clip(*params.PROPENSITY_LOGIT_RANGE)
     assert np.allclose(logit, expected)
     clean_truth = clean["leads"].merge(clean["lead_truth"], on="lead_id")
     clean_late = clean_truth[clean_truth.created_at >= DRIFT_FROM]

@@ -1,4 +1,4 @@
-"""Tests of the generator scenarios (leadscore.generate --scenario, leadscore.generate_b2c)."""
+"""Tests of the generator scenarios (leadscore.demo.generate --scenario, its b2c module)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from test_generate import UNDRIFTED_HASH, _content_hash
 
-from leadscore import generate as gen
-from leadscore import generate_b2c as b2c
+from leadscore.demo import generate as gen
+from leadscore.demo.generate import b2c
+from leadscore.demo.generate import parameters as params
 
 N_LEADS = 6000
 SEED = 11
@@ -120,7 +121,7 @@ def test_truth_is_the_documented_logit(leads: pd.DataFrame) -> None:
     shift = np.where(leads.created_at >= SHIFT, np.log(b2c.SHIFT_ODDS_RATIO), 0.0)
     expected = (
         b2c.B2C_INTERCEPT + leads.fit_score + b2c.B2C_INTEREST * leads.latent_interest + shift
-    ).clip(*gen.PROPENSITY_LOGIT_RANGE)
+    ).clip(*params.PROPENSITY_LOGIT_RANGE)
     logit = np.log(leads.true_propensity / (1 - leads.true_propensity))
     assert np.allclose(logit, expected)
     # fit_score is what the static columns explain: it includes the basket-value term

@@ -22,8 +22,10 @@ import pytest
 from conftest import DbtRun, generate_raw, run_dbt
 
 from leadscore import metrics as m
+from leadscore import registry_tables
 from leadscore import report as r
-from leadscore import svg
+from leadscore.report import charts as svg
+from leadscore.report import deciles, model_sections
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -149,8 +151,8 @@ def test_curve_table_flattens_every_candidates_curves_and_skips_old_reports():
             "report_json": [json.dumps(report), json.dumps(old), None],
         }
     )
-    table = r.curve_table(registry)
-    assert table.schema == r.CURVE_SCHEMA
+    table = registry_tables.curve_table(registry)
+    assert table.schema == registry_tables.CURVE_SCHEMA
     rows = table.to_pylist()
     assert len(rows) == 3 + 2 + 2 + 1
     assert {row["model_version"] for row in rows} == {"m0002"}
@@ -179,7 +181,7 @@ def test_deciles_from_the_holdout_break_ties_fairly_and_give_gains_lift_and_cali
             "rule_score": rule,
         }
     )
-    d = r.deciles_from_holdout(table)
+    d = deciles.deciles_from_holdout(table)
     assert d.n == [100.0] * 10
     assert sum(d.positives) == pytest.approx(y.sum())
     assert sum(d.rule_positives) == pytest.approx(y.sum())
@@ -187,7 +189,7 @@ def test_deciles_from_the_holdout_break_ties_fairly_and_give_gains_lift_and_cali
     assert d.positives[0] == y[top].sum()  # continuous scores: exact
     assert d.mean_predicted[0] == pytest.approx(prob[top].mean())
     assert d.rule_positives[0] == pytest.approx(m.top_k_positives(y, rule, 100))
-    xs, ys = r.gains(d.n, d.positives)
+    xs, ys = deciles.gains(d.n, d.positives)
     assert xs[0] == ys[0] == 0 and xs[-1] == pytest.approx(1) and ys[-1] == pytest.approx(1)
     assert d.lift()[0] == pytest.approx(d.positives[0] / 100 / y.mean())
     assert "m1" in d.source and "1,000 rows" in d.source
@@ -205,7 +207,7 @@ def test_deciles_from_the_holdout_read_only_its_test_rows():
             "conversion_probability": np.concatenate([prob, prob]),
         }
     )
-    d = r.deciles_from_holdout(table)
+    d = deciles.deciles_from_holdout(table)
     assert sum(d.n) == n and sum(d.positives) == n / 4
     assert "200 rows of the model's test window" in d.source
 
@@ -234,7 +236,7 @@ def test_the_threshold_section_shows_the_valid_choice_and_its_test_figures(tmp_p
         _threshold_row(50, False, (100, 0.6, 0.2), (90, 0.4, 0.25)),
     ]
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "score_thresholds.parquet")
-    html = r.section_thresholds(r.Exports(tmp_path), r.Run(model_version="m1"))
+    html = model_sections.section_thresholds(r.Exports(tmp_path), r.Run(model_version="m1"))
     assert "chosen on the model&#x27;s valid window" in html
     assert "reported on the model&#x27;s test window, both scored with its evaluation fit" in html
     table = re.search(r"<table.*?</table>", html, re.S).group(0)
@@ -274,11 +276,11 @@ def test_deciles_from_performance_take_the_latest_matured_cohort():
             "n_leads": 100,
         }
     )  # a later run without deciles is not a cohort
-    d = r.deciles_from_performance(rows)
+    d = deciles.deciles_from_performance(rows)
     assert d.positives == [10.0, 5.0] and d.n == [50.0, 50.0]
     assert "2026-06-01" in d.source
     with pytest.raises(r.NotAvailable, match="no matured cohort"):
-        r.deciles_from_performance(rows[-1:])
+        deciles.deciles_from_performance(rows[-1:])
 
 
 def test_markdown_renders_headings_lists_tables_code_and_escapes():

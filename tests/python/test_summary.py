@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from leadscore.summary import main, render
+from leadscore.demo.summary import main, render
 
 
 def _db(path: Path) -> Path:

@@ -10,11 +10,10 @@ import pyarrow as pa
 import pytest
 from test_ml_library import FAST, T0, synthetic
 
-from leadscore import mlp
 from leadscore import populations as pops
 from leadscore.config import TrainingConfig
 from leadscore.registry import RegistryEntry, RegistryPolicy, gate_rows_for, update_registry
-from leadscore.training import ModelArtifact, train_candidates
+from leadscore.training import ModelArtifact, mlp, train_candidates
 
 QUIET = {"log": lambda _: None, "now": T0}
 BLIND = TrainingConfig(
@@ -173,7 +172,7 @@ def test_the_same_rows_in_another_order_make_the_same_model():
 
 
 def test_the_report_shows_first_score_and_age_band_auc_per_candidate():
-    from leadscore.report import _population_table
+    from leadscore.report.model_sections import _population_table
 
     rows = [
         {"model_version": "m1", "candidate": c, "segment": seg, "metric": "roc_auc", "value": v}

@@ -1,4 +1,5 @@
-"""Reports derived from the model registry: the candidate comparison and model cards."""
+"""Tables derived from the model registry: the candidate comparison (model_comparison), the
+test curves (model_curves) and the model cards (model_cards)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,18 @@ COMPARISON_SCHEMA = pa.schema(
         ("segment", pa.string()),
         ("metric", pa.string()),
         ("value", pa.float64()),
+    ]
+)
+CURVE_SCHEMA = pa.schema(
+    [
+        ("model_version", pa.string()),
+        ("candidate", pa.string()),
+        ("model_type", pa.string()),
+        ("is_chosen", pa.bool_()),
+        ("curve", pa.string()),
+        ("point", pa.int64()),
+        ("x", pa.float64()),
+        ("y", pa.float64()),
     ]
 )
 CARD_SCHEMA = pa.schema(
@@ -78,6 +91,34 @@ def comparison_table(registry: pa.Table) -> pa.Table:
         if report_json:
             rows += comparison_rows(version, json.loads(report_json))
     return pa.Table.from_pylist(rows, schema=COMPARISON_SCHEMA)
+
+
+def curve_table(registry: pa.Table) -> pa.Table:
+    """model_curves: the test ROC and PR points of every candidate of every version whose
+    training report has them (``curves`` of leadscore.training), one row per point."""
+    rows: list[dict[str, Any]] = []
+    for version, report_json in zip(
+        registry.column("model_version").to_pylist(),
+        registry.column("report_json").to_pylist(),
+        strict=True,
+    ):
+        report = json.loads(report_json) if report_json else {"candidates": []}
+        for cand in report["candidates"]:
+            for curve, points in (cand.get("curves") or {}).items():
+                for i, (x, y) in enumerate(zip(points["x"], points["y"], strict=True)):
+                    rows.append(
+                        {
+                            "model_version": version,
+                            "candidate": cand["name"],
+                            "model_type": cand.get("model_type"),
+                            "is_chosen": cand["name"] == report.get("chosen"),
+                            "curve": curve,
+                            "point": i,
+                            "x": x,
+                            "y": y,
+                        }
+                    )
+    return pa.Table.from_pylist(rows, schema=CURVE_SCHEMA)
 
 
 def _fmt(value: Any) -> str:

@@ -2,7 +2,7 @@
 
 On real CRM exports like this a plain notebook beat leadscore, so the demo generator can make
 such data (``benchmarks/notebook_baseline.py`` measures the comparison). Compared with the B2B
-demo (:mod:`leadscore.generate`):
+demo (:mod:`leadscore.demo.generate`):
 
 - **No firmographics.** ``leads`` has lead_id, created_at, lead_source, country and three custom
   attributes, and no company_size, industry, job_title or email column. The custom attributes
@@ -49,7 +49,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from leadscore import generate as gen
+from leadscore.demo.generate.activities import _activities_table, _engagement, _observed
+from leadscore.demo.generate.config import GeneratorConfig, _epoch_us, _shift_months
+from leadscore.demo.generate.contract import FAULT_KINDS, SCHEMAS, TS
+from leadscore.demo.generate.drift import DRIFT_COUNTS
+from leadscore.demo.generate.lifecycle import Chunk
+from leadscore.demo.generate.numeric import _column, _draw, _ids, _rng, _take, _timestamps
+from leadscore.demo.generate.opportunities import _truth_table
+from leadscore.demo.generate.parameters import COUNTRIES, US_PER_DAY, US_PER_SECOND
+from leadscore.demo.generate.population import _created_at, _propensity
 
 SCENARIO = "b2c_shift"
 SCENARIO_STREAM = 3  # spawn key of the scenario streams (faults use 1, drift 2)
@@ -58,7 +66,7 @@ SCENARIO_STREAM = 3  # spawn key of the scenario streams (faults use 1, drift 2)
 LEADS_SCHEMA = pa.schema(
     [
         ("lead_id", pa.string()),
-        ("created_at", gen.TS),
+        ("created_at", TS),
         ("lead_source", pa.string()),
         ("country", pa.string()),
         ("basket_value", pa.float64()),
@@ -108,7 +116,7 @@ COUNTS = ("leads", "leads_from_shift", "converted_leads", "converted_leads_from_
 
 def default_shift_after(end_date: date) -> date:
     """The first day of the last SHIFT_MONTHS months of a period ending with end_date."""
-    return gen._shift_months(end_date + timedelta(days=1), -SHIFT_MONTHS)
+    return _shift_months(end_date + timedelta(days=1), -SHIFT_MONTHS)
 
 
 @dataclass
@@ -144,14 +152,14 @@ class _Leads:
         return len(self.created)
 
 
-def _leads(rng: np.random.Generator, cfg: gen.GeneratorConfig, first: int, n: int) -> _Leads:
-    created = gen._created_at(rng, cfg, first, n)
-    source = gen._draw(rng, SOURCES, n)
-    country = gen._draw(rng, gen.COUNTRIES, n)
-    device = gen._draw(rng, DEVICES, n)
-    device_effect = gen._column(DEVICES, 2)[device]
+def _leads(rng: np.random.Generator, cfg: GeneratorConfig, first: int, n: int) -> _Leads:
+    created = _created_at(rng, cfg, first, n)
+    source = _draw(rng, SOURCES, n)
+    country = _draw(rng, COUNTRIES, n)
+    device = _draw(rng, DEVICES, n)
+    device_effect = _column(DEVICES, 2)[device]
     device = np.where(rng.random(n) < DEVICE_NULL, -1, device)
-    interest = rng.normal(gen._column(SOURCES, 3)[source], 1.0)
+    interest = rng.normal(_column(SOURCES, 3)[source], 1.0)
 
     # the basket level trends with calendar time; the logit follows the basket value
     age_of_period = (created - cfg.start_us) / (cfg.end_us - cfg.start_us)
@@ -164,16 +172,16 @@ def _leads(rng: np.random.Generator, cfg: gen.GeneratorConfig, first: int, n: in
     time_on_site[rng.random(n) < TIME_ON_SITE_NULL] = np.nan
 
     fit = (
-        gen._column(SOURCES, 2)[source]
-        + gen._column(gen.COUNTRIES, 2)[country]
+        _column(SOURCES, 2)[source]
+        + _column(COUNTRIES, 2)[country]
         + device_effect
         + BASKET_LOGIT * (np.log(basket) - BASKET_LOG_MEDIAN)
     )
-    after_shift = created >= gen._epoch_us(cfg.shift_date)
+    after_shift = created >= _epoch_us(cfg.shift_date)
     logit = B2C_INTERCEPT + fit + B2C_INTEREST * interest
     logit = logit + np.where(after_shift, np.log(SHIFT_ODDS_RATIO), 0.0)
     return _Leads(
-        lead_id=gen._ids("L", np.arange(first + 1, first + n + 1), 8),
+        lead_id=_ids("L", np.arange(first + 1, first + n + 1), 8),
         created=created,
         source=source,
         country=country,
@@ -182,7 +190,7 @@ def _leads(rng: np.random.Generator, cfg: gen.GeneratorConfig, first: int, n: in
         time_on_site=time_on_site,
         fit=fit,
         interest=interest,
-        propensity=gen._propensity(logit),
+        propensity=_propensity(logit),
         after_shift=after_shift,
     )
 
@@ -192,9 +200,9 @@ def _leads_table(leads: _Leads) -> pa.Table:
     return pa.table(
         {
             "lead_id": leads.lead_id,
-            "created_at": gen._timestamps(leads.created),
-            "lead_source": gen._take([s[0] for s in SOURCES], leads.source),
-            "country": gen._take([c[0] for c in gen.COUNTRIES], leads.country),
+            "created_at": _timestamps(leads.created),
+            "lead_source": _take([s[0] for s in SOURCES], leads.source),
+            "country": _take([c[0] for c in COUNTRIES], leads.country),
             "basket_value": pa.array(leads.basket, pa.float64()),
             "time_on_site_seconds": pa.array(
                 np.nan_to_num(tos).astype(np.int64), pa.int64(), mask=np.isnan(tos)
@@ -202,7 +210,7 @@ def _leads_table(leads: _Leads) -> pa.Table:
             "device": pc.if_else(
                 pa.array(leads.device < 0),
                 pa.scalar(None, pa.string()),
-                gen._take([d[0] for d in DEVICES], np.maximum(leads.device, 0)),
+                _take([d[0] for d in DEVICES], np.maximum(leads.device, 0)),
             ),
         },
         schema=LEADS_SCHEMA,
@@ -222,9 +230,9 @@ class _Purchases:
 def _purchases(rng: np.random.Generator, leads: _Leads) -> _Purchases:
     n = leads.n
     converts = rng.random(n) < leads.propensity
-    offset = rng.gamma(*CONVERSION_DAYS, size=n) * gen.US_PER_DAY
+    offset = rng.gamma(*CONVERSION_DAYS, size=n) * US_PER_DAY
     created = np.where(converts, leads.created + offset, np.inf)
-    closed = created + rng.exponential(CLOSE_DAYS, n) * gen.US_PER_DAY
+    closed = created + rng.exponential(CLOSE_DAYS, n) * US_PER_DAY
     won = rng.random(n) >= PAYMENT_FAILED
     amount = np.round(leads.basket * rng.lognormal(0.0, AMOUNT_SD, n), 2)
     return _Purchases(created, closed, won, amount)
@@ -233,41 +241,41 @@ def _purchases(rng: np.random.Generator, leads: _Leads) -> _Purchases:
 def _opportunities_table(
     leads: _Leads, purchases: _Purchases, end_us: int, first_id: int
 ) -> pa.Table:
-    t = np.floor(purchases.created / gen.US_PER_SECOND) * gen.US_PER_SECOND
+    t = np.floor(purchases.created / US_PER_SECOND) * US_PER_SECOND
     lead = np.flatnonzero(t < end_us)
     lead = lead[np.lexsort((lead, t[lead]))]
-    closed = np.floor(purchases.closed[lead] / gen.US_PER_SECOND) * gen.US_PER_SECOND
+    closed = np.floor(purchases.closed[lead] / US_PER_SECOND) * US_PER_SECOND
     open_ = closed >= end_us
     return pa.table(
         {
-            "opportunity_id": gen._ids("O", np.arange(first_id, first_id + lead.size), 8),
+            "opportunity_id": _ids("O", np.arange(first_id, first_id + lead.size), 8),
             "lead_id": pc.take(leads.lead_id, pa.array(lead, pa.int64())),
-            "created_at": gen._timestamps(t[lead]),
-            "closed_at": gen._timestamps(np.where(open_, np.nan, closed)),
+            "created_at": _timestamps(t[lead]),
+            "closed_at": _timestamps(np.where(open_, np.nan, closed)),
             "is_won": pa.array(purchases.won[lead], pa.bool_(), mask=open_),
             "amount": pa.array(purchases.amount[lead], pa.float64()),
         },
-        schema=gen.SCHEMAS["opportunities"],
+        schema=SCHEMAS["opportunities"],
     )
 
 
 def chunk(
-    cfg: gen.GeneratorConfig, index: int, first: int, n: int, activity_id: int, opportunity_id: int
-) -> gen.Chunk:
+    cfg: GeneratorConfig, index: int, first: int, n: int, activity_id: int, opportunity_id: int
+) -> Chunk:
     """The tables of chunk ``index`` (leads first..first+n-1) of a b2c_shift run."""
-    rng = gen._rng(cfg.seed, index, SCENARIO_STREAM)
+    rng = _rng(cfg.seed, index, SCENARIO_STREAM)
     leads = _leads(rng, cfg, first, n)
     # engagement follows an interest only partly tied to the one that drives conversion
     noise = rng.normal(0.0, 1.0, n)
     engaging = ENGAGEMENT_SIGNAL * leads.interest + np.sqrt(1 - ENGAGEMENT_SIGNAL**2) * noise
-    events = gen._engagement(rng, _Engagers(engaging))  # type: ignore[arg-type]
+    events = _engagement(rng, _Engagers(engaging))  # type: ignore[arg-type]
     purchases = _purchases(rng, leads)
     rows = (
         events.lead,
-        leads.created[events.lead] + events.offset_days * gen.US_PER_DAY,
+        leads.created[events.lead] + events.offset_days * US_PER_DAY,
         events.kind,
     )
-    activities = gen._observed(rows, cfg.end_us)
+    activities = _observed(rows, cfg.end_us)
     opportunities = _opportunities_table(leads, purchases, cfg.end_us, opportunity_id)
     converted = np.isin(
         leads.lead_id.to_numpy(zero_copy_only=False),
@@ -281,20 +289,20 @@ def chunk(
     }
     tables = {
         "leads": _leads_table(leads),
-        "activities": gen._activities_table(leads.lead_id, activities, activity_id),
+        "activities": _activities_table(leads.lead_id, activities, activity_id),
         "opportunities": opportunities,
-        "lead_status_changes": gen.SCHEMAS["lead_status_changes"].empty_table(),
-        "lead_truth": gen._truth_table(leads),  # type: ignore[arg-type]  (the same fields)
+        "lead_status_changes": SCHEMAS["lead_status_changes"].empty_table(),
+        "lead_truth": _truth_table(leads),  # type: ignore[arg-type]  (the same fields)
     }
-    return gen.Chunk(
+    return Chunk(
         tables,
-        dict.fromkeys(gen.FAULT_KINDS, 0),
-        dict.fromkeys(gen.DRIFT_COUNTS, 0),
+        dict.fromkeys(FAULT_KINDS, 0),
+        dict.fromkeys(DRIFT_COUNTS, 0),
         counts,
     )
 
 
-def scenario_report(cfg: gen.GeneratorConfig, counts: Mapping[str, int]) -> dict[str, object]:
+def scenario_report(cfg: GeneratorConfig, counts: Mapping[str, int]) -> dict[str, object]:
     """What scenario.json says: what was injected, its parameters and the counts affected."""
     return {
         "scenario": SCENARIO,
