@@ -159,7 +159,7 @@ def model_card(row: dict[str, Any]) -> str:
         )
     lines += ["", "## Test metrics (all candidates, same test rows)", ""]
     lines.append(
-        "Splits are purged and lead-disjoint (docs/decisions.md). Candidates are fitted on train; "
+        "Splits are purged and lead-disjoint (DECISIONS.md). Candidates are fitted on train; "
         f"hyperparameters were searched on {report.get('searched_on') or 'time-ordered folds'}. "
         f"`{report['chosen']}_refit` is the chosen setting refitted on every matured row before "
         "the test window: its figures are the ones the registry reports."

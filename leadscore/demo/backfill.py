@@ -13,7 +13,7 @@ in data time), appends ``lead_score_history`` and writes the exports. Finish wit
 ``dbt build`` at the default as_of (``make demo`` does), which also runs every test.
 
 Oldest first matters: a model trained on later data is never used for an earlier as_of
-(``leadscore.scoring.scoring_model_of``), so a backfill into a database that already holds a
+(``leadscore.registry.scoring_model_of``), so a backfill into a database that already holds a
 newer champion scores with the rules or an older retired model, with a note saying so.
 The dbt commands run in the current directory with the current environment (the Makefile
 sets DBT_PROFILES_DIR and the LEADSCORE_* variables).

@@ -9,7 +9,7 @@ every candidate (and any baseline score, e.g. the rule score) on test with the s
 and refits the chosen setting before the test window (reported, calibrated on test, gated)
 and on every matured row (deployed). Every artifact is a :class:`ModelArtifact` whose whole
 state is JSON (no pickle) and that predicts calibrated probabilities, raw margins and
-per-feature contributions. Why: docs/decisions.md.
+per-feature contributions. Why: DECISIONS.md.
 
 Modules: ``splits`` (labels, groups, times, weights), ``calibration``, ``artifact``
 (ModelArtifact, JSON serialization), ``search`` (purged folds, hyperparameter search),

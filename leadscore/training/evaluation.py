@@ -96,7 +96,7 @@ class _Judged:
 
 # among candidates whose valid score is within one bootstrap standard error of the best, the
 # first of this order is chosen: the hedge between extrapolation and interactions first, then
-# the model that extrapolates, then the rest (docs/decisions.md "Robust model choice")
+# the model that extrapolates, then the rest (DECISIONS.md "Robust model choice")
 PREFERENCE: tuple[str, ...] = (
     "blend",
     "logistic_regression",

@@ -87,7 +87,7 @@ def check_enough_data(ys: Mapping[str, np.ndarray], min_training_conversions: in
 def training_weights(table: pa.Table, scheme: str) -> np.ndarray:
     """Row weights of a fit, mean 1: ``lead`` gives every lead the same total weight (1 / its
     rows), so a lead open for 13 weekly snapshots does not count 13 times its first score;
-    ``row`` weighs every snapshot alike (docs/decisions.md "Lead-balanced training")."""
+    ``row`` weighs every snapshot alike (DECISIONS.md "Lead-balanced training")."""
     n = table.num_rows
     if scheme == "row" or "lead_id" not in table.column_names or n == 0:
         return np.ones(n)
