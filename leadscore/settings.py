@@ -280,9 +280,11 @@ SETTINGS_LIST: tuple[Setting, ...] = (
             "content_download", "webinar_attended", "demo_request"),
            "activity types of the source contract that count as engagement; anything else is "
            "kept as 'other'", _S, non_empty=True, distinct=True,
+           noun="a non-empty list of distinct names",
            example="[page_view, email_open, demo_request]"),
     _names("sales_touch_activity_types", ("sales_call", "sales_email", "meeting"),
            "activity types that are sales' own touches", _S, distinct=True,
+           noun="a list of distinct names",
            example="[sales_call, meeting]"),
     _names("lead_categorical_attributes", (), "the user's own categorical CRM fields on leads "
            "that become model features", _S, distinct=True, example="[plan_tier, region]"),
@@ -406,8 +408,8 @@ SETTINGS_LIST: tuple[Setting, ...] = (
     # --- segmentation
     Setting("rfm_frequency_column", "name", "n_active_days_all", "lead_rfm frequency: a count "
             "column of lead_features", _G),
-    Setting("rfm_monetary_column", "name", "company_size", "lead_rfm monetary proxy (null = "
-            "no monetary score)", _G, nullable=True),
+    Setting("rfm_monetary_column", "name", "company_size", "lead_rfm monetary proxy (a lead "
+            "whose value is NULL gets no monetary score)", _G),
     _names("segment_features",
            ("days_since_last_engagement", "n_active_days_all", "n_engagement_30d",
             "engagement_score_decayed", "n_pricing_page_view_90d", "n_demo_request_all",
