@@ -85,9 +85,8 @@ Decisions
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
@@ -98,10 +97,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import stats
 
+from leadscore import settings
 from leadscore.dbt_inputs import resolved_as_of
 from leadscore.preprocess import FeatureSpec
 from leadscore.registry import RegistryEntry, entries_of, scoring_model_of
 from leadscore.scoring import RULES_MODEL
+from leadscore.settings import check_fields, setting_field
 from leadscore.training import ModelArtifact
 
 AGE_COLUMN = "lead_age_days"
@@ -156,7 +157,8 @@ DRIFT_SCHEMA = pa.schema(
 
 @dataclass(frozen=True)
 class DriftConfig:
-    """Knobs of the drift comparison; each is the dbt var named in ``VARS``.
+    """Knobs of the drift comparison; each field is the dbt var named in its
+    ``setting_field`` (kinds, bounds and defaults in ``leadscore.settings``).
 
     Attributes:
         psi_watch: PSI at or above this → status ``watch``.
@@ -179,110 +181,32 @@ class DriftConfig:
         calendar_reference_days: days of grid snapshots in the time-matched reference.
     """
 
-    psi_watch: float = 0.1
-    psi_alert: float = 0.25
-    n_bins: int = 10
-    psi_floor: float = 1e-4
-    max_p_value: float = 0.01
-    reference_rows: int = 100_000
-    exclude_features: tuple[str, ...] = ()
-    calendar_cumulative_features: tuple[str, ...] = (
-        "n_prior_won_deals_domain",
-        "prior_won_amount_domain",
-    )
-    calendar_reference_days: int = 28
+    psi_watch: float = setting_field("drift_psi_watch")
+    psi_alert: float = setting_field("drift_psi_alert")
+    n_bins: int = setting_field("drift_n_bins")
+    psi_floor: float = setting_field("drift_psi_floor")
+    max_p_value: float = setting_field("drift_max_p_value")
+    reference_rows: int = setting_field("drift_reference_rows")
+    exclude_features: tuple[str, ...] = setting_field("exclude_features")
+    calendar_cumulative_features: tuple[str, ...] = setting_field("calendar_cumulative_features")
+    calendar_reference_days: int = setting_field("drift_calendar_reference_days")
 
     def __post_init__(self) -> None:
+        check_fields(self)
         if not 0 < self.psi_watch < self.psi_alert:
             raise ValueError(
                 f"vars drift_psi_watch ({self.psi_watch}) and drift_psi_alert "
                 f"({self.psi_alert}) must satisfy 0 < drift_psi_watch < drift_psi_alert; "
-                + _fix("drift_psi_watch: 0.1, drift_psi_alert: 0.25")
-            )
-        if not 2 <= self.n_bins <= 100:
-            raise ValueError(
-                f"var drift_n_bins must be a whole number between 2 and 100, got "
-                f"{self.n_bins}; " + _fix("drift_n_bins: 10")
-            )
-        if not 0 < self.psi_floor < 0.01:
-            raise ValueError(
-                f"var drift_psi_floor must be a share in (0, 0.01), got {self.psi_floor}; "
-                + _fix("drift_psi_floor: 0.0001")
-            )
-        if not 0 < self.max_p_value <= 1:
-            raise ValueError(
-                f"var drift_max_p_value must be a p-value in (0, 1], got {self.max_p_value}; "
-                + _fix("drift_max_p_value: 0.01")
-            )
-        if self.reference_rows < 100:
-            raise ValueError(
-                f"var drift_reference_rows must be a whole number >= 100, got "
-                f"{self.reference_rows}; " + _fix("drift_reference_rows: 100000")
-            )
-        if self.calendar_reference_days < 1:
-            raise ValueError(
-                f"var drift_calendar_reference_days must be a whole number of days >= 1, got "
-                f"{self.calendar_reference_days}; " + _fix("drift_calendar_reference_days: 28")
+                "set them in dbt_project.yml vars or with "
+                "--vars '{drift_psi_watch: 0.1, drift_psi_alert: 0.25}'"
             )
 
     @classmethod
     def from_vars(cls, mapping: Mapping[str, Any]) -> DriftConfig:
-        """Build from dbt vars (keys are the var names of ``VARS``; other keys are ignored, a
-        missing or null value keeps the default). Raises ValueError naming the var and the
-        fix."""
-        kwargs: dict[str, Any] = {}
-        for f in fields(cls):
-            var = VARS[f.name]
-            value = mapping.get(var)
-            if value is None:
-                continue
-            if f.name in NAME_LISTS:
-                kwargs[f.name] = _as_names(var, value)
-            else:
-                kwargs[f.name] = _as_number(var, value, f.default)
-        return cls(**kwargs)
-
-
-VARS: dict[str, str] = {
-    "psi_watch": "drift_psi_watch",
-    "psi_alert": "drift_psi_alert",
-    "n_bins": "drift_n_bins",
-    "psi_floor": "drift_psi_floor",
-    "max_p_value": "drift_max_p_value",
-    "reference_rows": "drift_reference_rows",
-    "exclude_features": "exclude_features",
-    "calendar_cumulative_features": "calendar_cumulative_features",
-    "calendar_reference_days": "drift_calendar_reference_days",
-}
-NAME_LISTS = ("exclude_features", "calendar_cumulative_features")
-
-
-def _fix(example: str) -> str:
-    return f"set it in dbt_project.yml vars or with --vars '{{{example}}}'"
-
-
-def _as_number(var: str, value: Any, default: float) -> float:
-    """``value`` (a number or numeric text) as the type of ``default`` (int or float)."""
-    whole = isinstance(default, int)
-    try:
-        number = float(value) if not isinstance(value, bool) else math.nan
-    except (TypeError, ValueError):
-        number = math.nan
-    if not math.isfinite(number) or (whole and not number.is_integer()):
-        kind = "a whole number" if whole else "a number"
-        raise ValueError(f"var {var} must be {kind}, got {value!r}; " + _fix(f"{var}: {default}"))
-    return int(number) if whole else number
-
-
-def _as_names(var: str, value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return tuple(v.strip() for v in value.split(",") if v.strip())
-    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise ValueError(
-        f"var {var} must be a list of column names, got {value!r}; "
-        + _fix(f"{var}: [country, created_hour]")
-    )
+        """Build from dbt vars (keys are the var names, ``vars_of(DriftConfig)``; other keys
+        are ignored, a missing or null value keeps the default). Raises ValueError naming the
+        var and the fix."""
+        return settings.from_vars(cls, mapping)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -34,12 +34,14 @@ import pyarrow.compute as pc
 
 from leadscore import metrics as m
 from leadscore import populations as pops
+from leadscore import settings
 from leadscore.config import TrainingConfig
 from leadscore.dbt_inputs import resolved_as_of
+from leadscore.settings import check_fields, setting_field
 from leadscore.training import InsufficientTrainingData, ModelArtifact, train_candidates
 
 STATUSES: tuple[str, ...] = ("champion", "challenger", "rejected", "retired", "insufficient_data")
-GATE_METRICS: tuple[str, ...] = ("roc_auc", "pr_auc")
+GATE_METRICS: tuple[str, ...] = settings.setting("champion_gate_metric").choices
 
 TS = pa.timestamp("us")
 REGISTRY_SCHEMA = pa.schema(
@@ -96,82 +98,23 @@ MIN_GATE_POSITIVES = 20
 
 @dataclass(frozen=True)
 class RegistryPolicy:
-    """When to retrain and when a new model may replace the champion (all dbt vars)."""
+    """When to retrain and when a new model may replace the champion (all dbt vars; kinds,
+    bounds and defaults in ``leadscore.settings``)."""
 
-    retrain_every_days: int = 28
-    force_retrain: bool = False
-    pinned_model_version: str | None = None
-    champion_tolerance: float = 0.005
-    gate_metric: str = "roc_auc"
-    retrain_on_recommendation: bool = True
-    min_days_between_retrains: int = 14
+    retrain_every_days: int = setting_field("retrain_every_days")
+    force_retrain: bool = setting_field("force_retrain")
+    pinned_model_version: str | None = setting_field("pinned_model_version")
+    champion_tolerance: float = setting_field("champion_tolerance")
+    gate_metric: str = setting_field("champion_gate_metric")
+    retrain_on_recommendation: bool = setting_field("retrain_on_recommendation")
+    min_days_between_retrains: int = setting_field("min_days_between_retrains")
 
     def __post_init__(self) -> None:
-        if self.retrain_every_days < 1:
-            raise ValueError(
-                f"var retrain_every_days is {self.retrain_every_days}; use a whole number >= 1"
-            )
-        if self.min_days_between_retrains < 0:
-            raise ValueError(
-                f"var min_days_between_retrains is {self.min_days_between_retrains}; use a "
-                "whole number >= 0, e.g. 14"
-            )
-        if not 0 <= self.champion_tolerance < 1:
-            raise ValueError(
-                f"var champion_tolerance is {self.champion_tolerance}; use a number in [0, 1), "
-                "e.g. 0.005 (how much worse on test a new model may be and still replace the "
-                "champion)"
-            )
-        if self.gate_metric not in GATE_METRICS:
-            raise ValueError(
-                f"var champion_gate_metric is {self.gate_metric!r}; use one of {GATE_METRICS}"
-            )
+        check_fields(self)
 
     @classmethod
     def from_vars(cls, mapping: Mapping[str, Any]) -> RegistryPolicy:
-        pinned = mapping.get("pinned_model_version")
-        pinned = None if pinned in (None, "", "none", "None", "null") else str(pinned)
-        return cls(
-            retrain_every_days=_as_int(mapping, "retrain_every_days", 28),
-            force_retrain=_as_bool(mapping, "force_retrain", False),
-            pinned_model_version=pinned,
-            champion_tolerance=_as_float(mapping, "champion_tolerance", 0.005),
-            gate_metric=str(mapping.get("champion_gate_metric") or "roc_auc"),
-            retrain_on_recommendation=_as_bool(mapping, "retrain_on_recommendation", True),
-            min_days_between_retrains=_as_int(mapping, "min_days_between_retrains", 14),
-        )
-
-
-def _as_int(mapping: Mapping[str, Any], name: str, default: int) -> int:
-    value = mapping.get(name)
-    if value in (None, ""):
-        return default
-    try:
-        return int(str(value))
-    except ValueError:
-        raise ValueError(f"var {name} is {value!r}; use a whole number") from None
-
-
-def _as_float(mapping: Mapping[str, Any], name: str, default: float) -> float:
-    value = mapping.get(name)
-    if value in (None, ""):
-        return default
-    try:
-        return float(str(value))
-    except ValueError:
-        raise ValueError(f"var {name} is {value!r}; use a number") from None
-
-
-def _as_bool(mapping: Mapping[str, Any], name: str, default: bool) -> bool:
-    value = mapping.get(name)
-    if value in (None, ""):
-        return default
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes"):
-        return True
-    if text in ("false", "0", "no"):
-        return False
-    raise ValueError(f"var {name} is {value!r}; use true or false")
+        return settings.from_vars(cls, mapping)
 
 
 # ---------------------------------------------------------------------------------------------

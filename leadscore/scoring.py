@@ -32,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from leadscore import settings
 from leadscore.dbt_inputs import resolved_as_of
 from leadscore.reasons import ReasonLabels, rule_reason
 from leadscore.registry import RegistryEntry, entries_of, scoring_model_of
@@ -162,20 +163,8 @@ def _unknown_notes(
 
 def parse_exact_reasons_max_leads(value: Any) -> int | None:
     """Var exact_reasons_max_leads as dbt renders it: a whole number >= 0, or null (every
-    lead gets exact reasons)."""
-    if value is None or str(value).strip() in ("", "none", "None", "null"):
-        return None
-    text = str(value).strip()
-    try:
-        number = float(text)
-    except ValueError:
-        number = -1.0
-    if number < 0 or number != int(number):
-        raise ValueError(
-            f"var exact_reasons_max_leads is {value!r}; use a whole number >= 0 (leads that "
-            "get exact TreeSHAP reasons, the highest scores first) or null for every lead"
-        )
-    return int(number)
+    lead gets exact reasons); checked by the settings table."""
+    return settings.validate("exact_reasons_max_leads", value)
 
 
 def score_with_model(
@@ -522,13 +511,13 @@ def predict_leads(
     rule_scores: duckdb.DuckDBPyRelation,
     rule_reasons: duckdb.DuckDBPyRelation,
     labelled: duckdb.DuckDBPyRelation,
-    settings: Mapping[str, Any],
+    model_vars: Mapping[str, Any],
 ) -> pa.Table:
     """lead_predictions: every lead of lead_features scored by the registry model that
     scores as of the run's as_of (scoring_model_of), or, without one, by the rule score
     calibrated on the labelled splits, with the note that says why (PREDICTION_SCHEMA).
-    settings: the model's n_reasons and exact_reasons_max_leads."""
-    n_reasons = int(settings["n_reasons"])
+    model_vars: the model's leadscore_vars (n_reasons, exact_reasons_max_leads)."""
+    n_reasons = settings.validate("n_reasons", model_vars["n_reasons"])
     entries = entries_of(registry.to_arrow_table())
     chosen, note = scoring_model_of(entries, resolved_as_of(params))
     if chosen is not None:
@@ -540,7 +529,7 @@ def predict_leads(
             n_reasons,
             note,
             exact_reasons_max_leads=parse_exact_reasons_max_leads(
-                settings["exact_reasons_max_leads"]
+                model_vars["exact_reasons_max_leads"]
             ),
         )
     return score_with_rules(
@@ -563,5 +552,5 @@ def predict_holdout(
         labelled_rows(labelled),
         entries_of(registry.to_arrow_table()),
         resolved_as_of(params),
-        int(max_rows_per_split),
+        settings.validate("max_rows_per_split", max_rows_per_split),
     )

@@ -68,7 +68,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -81,19 +81,12 @@ from sklearn.metrics import silhouette_score
 from sklearn.neighbors import NearestNeighbors
 from threadpoolctl import threadpool_limits
 
+from leadscore import settings
 from leadscore.dbt_inputs import resolved_as_of
+from leadscore.settings import check_fields, setting_field
 
-DEFAULT_FEATURES: tuple[str, ...] = (
-    "days_since_last_engagement",
-    "n_active_days_all",
-    "n_engagement_30d",
-    "engagement_score_decayed",
-    "n_pricing_page_view_90d",
-    "n_demo_request_all",
-    "company_size",
-    "lead_age_days",
-)
-OUTLIER_METHODS: tuple[str, ...] = ("none", "dbscan")
+DEFAULT_FEATURES: tuple[str, ...] = settings.default("segment_features")
+OUTLIER_METHODS: tuple[str, ...] = settings.setting("segment_outlier_method").choices
 ZERO_WHEN_NULL: frozenset[str] = frozenset({"engagement_score_decayed"})
 RECENCY_PREFIX = "days_since_"
 AGE_COLUMN = "lead_age_days"
@@ -152,7 +145,8 @@ ASSIGNMENT_SCHEMA = pa.schema(
 @dataclass(frozen=True)
 class SegmentationConfig:
     """All knobs of segmentation. Fields marked (var) are dbt vars ``segment_<field>``;
-    the rest keep their defaults unless a caller sets them.
+    the rest keep their defaults unless a caller sets them (kinds, bounds and defaults of
+    both in ``leadscore.settings``).
 
     Attributes:
         features: (var) numeric/boolean columns of lead_features to cluster on.
@@ -180,45 +174,35 @@ class SegmentationConfig:
             than 1 (measured 13x on 2 cores).
     """
 
-    features: tuple[str, ...] = DEFAULT_FEATURES
-    k_range: tuple[int, int] = (3, 8)
-    k_tolerance: float = 0.01
-    sample_rows: int = 50_000
-    match_radius: float = 0.5
-    reset_ids: bool = False
-    outlier_method: str = "none"
-    dbscan_eps: float | None = None
-    dbscan_min_samples: int = 10
-    name_z_threshold: float = 0.5
-    name_max_terms: int = 2
-    silhouette_rows: int = 5_000
-    n_init: int = 20
-    dbscan_sample_rows: int = 10_000
-    dbscan_auto_eps_quantile: float = 0.95
-    profile_snapshot_rows: int = 500_000
-    seed: int = 42
-    n_jobs: int = 1
+    features: tuple[str, ...] = setting_field("segment_features")
+    k_range: tuple[int, int] = setting_field("segment_k_range")
+    k_tolerance: float = setting_field("segment_k_tolerance")
+    sample_rows: int = setting_field("segment_sample_rows")
+    match_radius: float = setting_field("segment_match_radius")
+    reset_ids: bool = setting_field("segment_reset_ids")
+    outlier_method: str = setting_field("segment_outlier_method")
+    dbscan_eps: float | None = setting_field("segment_dbscan_eps")
+    dbscan_min_samples: int = setting_field("segment_dbscan_min_samples")
+    name_z_threshold: float = setting_field("segment_name_z_threshold")
+    name_max_terms: int = setting_field("segment_name_max_terms")
+    silhouette_rows: int = setting_field("segment_silhouette_rows")
+    n_init: int = setting_field("segment_n_init")
+    dbscan_sample_rows: int = setting_field("segment_dbscan_sample_rows")
+    dbscan_auto_eps_quantile: float = setting_field("segment_dbscan_auto_eps_quantile")
+    profile_snapshot_rows: int = setting_field("segment_profile_snapshot_rows")
+    seed: int = setting_field("seed")
+    n_jobs: int = setting_field("n_jobs")
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            _validate(f.name, getattr(self, f.name))
+        check_fields(self)
 
     @classmethod
     def from_vars(cls, mapping: Mapping[str, Any]) -> SegmentationConfig:
-        """Build a config from dbt vars: key ``segment_<field>`` (or the bare field name),
-        unknown keys ignored, a missing or null value keeps the default (for the nullable
-        ``dbscan_eps`` null means automatic). Raises ValueError naming the var and the fix."""
-        kwargs: dict[str, Any] = {}
-        for f in fields(cls):
-            for key in (f"segment_{f.name}", f.name):
-                if key not in mapping:
-                    continue
-                value = mapping[key]
-                if value is None and f.name not in _NULLABLE:
-                    break
-                kwargs[f.name] = _coerce(f.name, value)
-                break
-        return cls(**kwargs)
+        """Build a config from dbt vars: key ``segment_<field>`` (``seed``, ``n_jobs``: the
+        bare name), unknown keys ignored, a missing or null value keeps the default (for the
+        nullable ``dbscan_eps`` null means automatic). Raises ValueError naming the var and
+        the fix."""
+        return settings.from_vars(cls, mapping)
 
     def input_columns(self, available: Sequence[str], source: str) -> list[str]:
         """The columns of ``source`` the segmentation reads: lead_id, the features and
@@ -237,108 +221,9 @@ class SegmentationConfig:
         return list(dict.fromkeys(c for c in wanted if c in available))
 
 
-_NULLABLE = frozenset({"dbscan_eps"})
-_INT_RANGES: dict[str, tuple[int, int | None]] = {
-    "sample_rows": (100, None),
-    "dbscan_min_samples": (2, None),
-    "name_max_terms": (0, 10),
-    "silhouette_rows": (100, None),
-    "n_init": (1, 100),
-    "dbscan_sample_rows": (100, None),
-    "profile_snapshot_rows": (100, None),
-    "seed": (0, None),
-    "n_jobs": (1, 256),
-}
-_POSITIVE_NUMBERS = ("k_tolerance", "name_z_threshold", "match_radius", "dbscan_eps")
-_EXAMPLES: dict[str, str] = {
-    "features": "[days_since_last_engagement, n_active_days_all, company_size]",
-    "k_range": "[3, 8]",
-    "dbscan_eps": "null",
-    "outlier_method": "dbscan",
-}
-
-
-def _var(name: str) -> str:
-    return name if name in ("seed",) else f"segment_{name}"
-
-
 def _fix(name: str) -> str:
-    default = SegmentationConfig.__dataclass_fields__[name].default
-    example = _EXAMPLES.get(name)
-    if example is None:
-        example = str(default).lower() if isinstance(default, bool) else str(default)
-    return f"set it in dbt_project.yml vars or with --vars '{{{_var(name)}: {example}}}'"
-
-
-def _coerce(name: str, value: Any) -> Any:
-    if name == "features":
-        if isinstance(value, str):
-            return tuple(v.strip() for v in value.split(",") if v.strip())
-        if isinstance(value, list | tuple):
-            return tuple(value)
-    if name == "k_range" and isinstance(value, list | tuple):
-        return tuple(value)
-    if name == "k_range" and isinstance(value, int) and not isinstance(value, bool):
-        return (value, value)
-    return value
-
-
-def _validate(name: str, value: Any) -> None:
-    var = _var(name)
-    if name in _INT_RANGES:
-        lo, hi = _INT_RANGES[name]
-        bound = f">= {lo}" if hi is None else f"between {lo} and {hi}"
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(
-                f"var {var} must be a whole number {bound}, got {value!r}; {_fix(name)}"
-            )
-        if value < lo or (hi is not None and value > hi):
-            raise ValueError(f"var {var} must be {bound}, got {value}; {_fix(name)}")
-    elif name in _POSITIVE_NUMBERS:
-        if value is None and name in _NULLABLE:
-            return
-        ok = not isinstance(value, bool) and isinstance(value, int | float)
-        if (
-            not ok
-            or not math.isfinite(value)
-            or value < 0
-            or (value == 0 and name != "k_tolerance")
-        ):
-            kind = ">= 0" if name == "k_tolerance" else "> 0"
-            nullable = " or null" if name in _NULLABLE else ""
-            raise ValueError(
-                f"var {var} must be a number {kind}{nullable}, got {value!r}; {_fix(name)}"
-            )
-    elif name == "dbscan_auto_eps_quantile":
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
-            raise ValueError(f"{name} must be a fraction in (0, 1), got {value!r}")
-    elif name == "k_range":
-        ok = (
-            isinstance(value, tuple)
-            and len(value) == 2
-            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-            and 2 <= value[0] <= value[1] <= 50
-        )
-        if not ok:
-            raise ValueError(
-                f"var {var} must be [min_k, max_k] with 2 <= min_k <= max_k <= 50, "
-                f"got {list(value) if isinstance(value, tuple) else value!r}; {_fix(name)}"
-            )
-    elif name == "features":
-        ok = isinstance(value, tuple) and value and all(isinstance(v, str) and v for v in value)
-        if not ok or len(set(value)) != len(value):
-            raise ValueError(
-                f"var {var} must be a non-empty list of distinct lead_features columns, "
-                f"got {value!r}; {_fix(name)}"
-            )
-    elif name == "outlier_method":
-        if value not in OUTLIER_METHODS:
-            raise ValueError(
-                f"var {var} must be one of {' | '.join(OUTLIER_METHODS)}, got {value!r}; "
-                + _fix(name)
-            )
-    elif name == "reset_ids" and not isinstance(value, bool):
-        raise ValueError(f"var {var} must be true or false, got {value!r}; {_fix(name)}")
+    """How to set var ``segment_<name>`` (the table's wording)."""
+    return settings.setting(f"segment_{name}").fix
 
 
 # --- features and the scaler -------------------------------------------------------------------

@@ -1,9 +1,9 @@
 {#- The activity types that get their own count columns (from the vars), in a stable order.
     Sales touches only when var include_sales_touch_features is true. -#}
 {% macro counted_activity_types(include_sales=true) %}
-    {% set types = var('engagement_activity_types') | list %}
+    {% set types = leadscore_var('engagement_activity_types') | list %}
     {% if include_sales %}
-        {% set types = types + var('sales_touch_activity_types') | list %}
+        {% set types = types + leadscore_var('sales_touch_activity_types') | list %}
     {% endif %}
     {{ return(types) }}
 {% endmacro %}
@@ -58,7 +58,7 @@
 {#- The running counts the features take window differences of (windowed_count): each
     counted activity type and engagement. -#}
 {% macro windowed_count_names() %}
-    {{ return(counted_activity_types(var('include_sales_touch_features')) + ['engagement']) }}
+    {{ return(counted_activity_types(leadscore_var('include_sales_touch_features')) + ['engagement']) }}
 {% endmacro %}
 
 
@@ -79,9 +79,9 @@
     this equals the ASOF joins of point_in_time_features; the decay weight is anchored at t
     (decay_origin_at = t), which gives the same decayed score up to float rounding. -#}
 {% macro activity_state_as_of(activities, params) %}
-{%- set half_life = var('engagement_half_life_days') -%}
+{%- set half_life = leadscore_var('engagement_half_life_days') -%}
 {%- set longest = lookback_days() | max -%}
-{%- set include_sales = var('include_sales_touch_features') -%}
+{%- set include_sales = leadscore_var('include_sales_touch_features') -%}
 {#- only the totals the features read (int_activities_accumulated keeps them all) -#}
 {%- set total_names = counted_activity_types(include_sales) + ['other', 'engagement']
                       + (['sales_touch'] if include_sales else []) -%}

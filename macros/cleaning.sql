@@ -5,7 +5,7 @@
 {% macro clean_category(column) %}
     case
         when lower(trim(cast({{ column }} as {{ dbt.type_string() }})))
-            in {{ leadscore.sql_list(var('placeholder_values')) }}
+            in {{ leadscore.sql_list(leadscore_var('placeholder_values')) }}
             then null
         else lower(trim(cast({{ column }} as {{ dbt.type_string() }})))
     end
@@ -69,7 +69,7 @@
 
 {#- The user's custom lead attributes (vars), lowercased, categorical then numeric. -#}
 {% macro lead_attribute_names() %}
-    {{ return((var('lead_categorical_attributes') + var('lead_numeric_attributes'))
+    {{ return((leadscore_var('lead_categorical_attributes') + leadscore_var('lead_numeric_attributes'))
               | map('lower') | list) }}
 {% endmacro %}
 

@@ -1,4 +1,4 @@
-{#- The source contract of DESIGN.md: required columns per raw CRM table. One place, used by
+{#- The source contract of docs/inputs.md: required columns per raw CRM table. One place, used by
     the on-run-start validation and the docs. -#}
 {% macro crm_source_contract() %}
     {{ return({
@@ -12,7 +12,7 @@
 {% endmacro %}
 
 
-{#- Contract columns a source may lack (DESIGN.md: B2C exports have no firmographics), with
+{#- Contract columns a source may lack (docs/inputs.md: B2C exports have no firmographics), with
     their types. In files mode the registered view adds an absent one as a typed NULL column,
     so every model reads it as unknown; in tables mode the table must have it. -#}
 {% macro crm_optional_columns() %}
@@ -34,14 +34,9 @@
     run with a message that names the problem and the fix. -#}
 {% macro register_crm_sources() %}
     {% if not execute %}{{ return('') }}{% endif %}
-    {% set schema = var('crm_schema') %}
-    {% set mode = var('crm_source_mode') %}
+    {% set schema = leadscore_var('crm_schema') %}
+    {% set mode = leadscore_var('crm_source_mode') %}
     {% set raw_dir = env_var('LEADSCORE_RAW_DIR', 'data/raw') %}
-    {% if mode not in ['files', 'tables'] %}
-        {{ exceptions.raise_compiler_error(
-            "var crm_source_mode is '" ~ mode ~ "'; use 'files' (read $LEADSCORE_RAW_DIR) "
-            ~ "or 'tables' (tables already in schema " ~ schema ~ ")") }}
-    {% endif %}
     {% if mode == 'files' %}
         {% do run_query('create schema if not exists ' ~ schema) %}
     {% endif %}
@@ -67,7 +62,7 @@
                 ~ "them in a view. Required: " ~ required | join(', ')) }}
         {% endif %}
         {% if table == 'leads' %}
-            {% for attr in var('lead_categorical_attributes') + var('lead_numeric_attributes') %}
+            {% for attr in leadscore_var('lead_categorical_attributes') + leadscore_var('lead_numeric_attributes') %}
                 {% if attr | lower not in found %}
                     {{ exceptions.raise_compiler_error(
                         "custom attribute '" ~ attr ~ "' (vars lead_categorical_attributes / "

@@ -1,39 +1,17 @@
 {#- Point-in-time helpers: the scoring date, the conversion event, interval arithmetic. -#}
 
-{#- The as_of var as a timestamp literal, validated; none when the var is not set. -#}
+{#- The as_of var as a timestamp literal; none when the var is not set (leadscore_var checks
+    its format: YYYY-MM-DD or 'YYYY-MM-DD HH:MM:SS', UTC). -#}
 {% macro as_of_literal() %}
-    {% set raw = var('as_of') %}
-    {% if raw is none or raw | string | trim == '' %}{{ return(none) }}{% endif %}
-    {% set text = raw | string | trim | replace('T', ' ') %}
-    {% if not modules.re.fullmatch('\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?', text) %}
-        {{ exceptions.raise_compiler_error(
-            "var as_of is '" ~ raw ~ "'; use YYYY-MM-DD or 'YYYY-MM-DD HH:MM:SS' (UTC), "
-            ~ "or leave it unset to score as of the latest data") }}
-    {% endif %}
+    {% set text = leadscore_var('as_of') %}
+    {% if text is none %}{{ return(none) }}{% endif %}
     {{ return("cast('" ~ text ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
 {% endmacro %}
 
 
-{#- The conversion event var, validated. -#}
+{#- The conversion event var: opportunity (created) | won (closed won). -#}
 {% macro conversion_event() %}
-    {% set event = var('conversion_event') %}
-    {% if event not in ['opportunity', 'won'] %}
-        {{ exceptions.raise_compiler_error(
-            "var conversion_event is '" ~ event ~ "'; use 'opportunity' (an opportunity is "
-            ~ "created) or 'won' (an opportunity is closed won)") }}
-    {% endif %}
-    {{ return(event) }}
-{% endmacro %}
-
-
-{#- A positive whole-number var, validated (name it in the error). -#}
-{% macro positive_int_var(name) %}
-    {% set value = var(name) %}
-    {% if value is not number or value != value | int or value < 1 %}
-        {{ exceptions.raise_compiler_error(
-            "var " ~ name ~ " is '" ~ value ~ "'; it must be a whole number >= 1") }}
-    {% endif %}
-    {{ return(value | int) }}
+    {{ return(leadscore_var('conversion_event')) }}
 {% endmacro %}
 
 

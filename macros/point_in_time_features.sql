@@ -17,9 +17,9 @@
     Both read the same column names, so the feature expressions exist once; a test
     demands the two give equal features at the same T (test_point_in_time.py). -#}
 {% macro point_in_time_features(spine, time_alias='snapshot_at', activity_state=none) %}
-{%- set include_sales = var('include_sales_touch_features') -%}
+{%- set include_sales = leadscore_var('include_sales_touch_features') -%}
 {%- set types = counted_activity_types(include_sales) -%}
-{%- set half_life = var('engagement_half_life_days') -%}
+{%- set half_life = leadscore_var('engagement_half_life_days') -%}
 {%- if half_life is not number or half_life < 1 -%}
     {{ exceptions.raise_compiler_error(
         "var engagement_half_life_days is '" ~ half_life ~ "'; use a number of days >= 1") }}

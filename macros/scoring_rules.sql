@@ -103,17 +103,6 @@
 {% endmacro %}
 
 
-{#- A whole-number var (base score, clamp range), validated. -#}
-{% macro rule_int_var(name) %}
-    {% set value = var(name) %}
-    {% if not leadscore.rule_is_whole_number(value | string | trim) %}
-        {{ exceptions.raise_compiler_error(
-            "var " ~ name ~ " is '" ~ value ~ "'; it must be a whole number of points") }}
-    {% endif %}
-    {{ return(value | string | trim | int) }}
-{% endmacro %}
-
-
 {#- Validates one rule against the feature columns ({name: kind}); returns the parsed rule
     and appends a message per problem to `errors` (each naming the rule_id and the fix). -#}
 {% macro rule_parse(row, kinds, errors) %}
@@ -235,9 +224,9 @@
     Returns {'ready': false, ...} with no rules when the seeds are not loaded (parsing, lint):
     the models then render a harmless placeholder. -#}
 {% macro scoring_rules_config(feature_relation) %}
-    {% set base = leadscore.rule_int_var('rule_base_score') %}
-    {% set score_min = leadscore.rule_int_var('rule_score_min') %}
-    {% set score_max = leadscore.rule_int_var('rule_score_max') %}
+    {% set base = leadscore_var('rule_base_score') %}
+    {% set score_min = leadscore_var('rule_score_min') %}
+    {% set score_max = leadscore_var('rule_score_max') %}
     {% if score_min >= score_max %}
         {{ exceptions.raise_compiler_error(
             "vars rule_score_min (" ~ score_min ~ ") and rule_score_max (" ~ score_max

@@ -16,9 +16,9 @@
     first snapshot falls inside an embargo, get split 'purged': labelled and matured, used
     for the final refit (which sees every matured row) but never to fit, tune, choose or
     judge a model across a split. -#}
-{% set window = positive_int_var('conversion_window_days') %}
-{% set train_fraction = var('train_fraction') %}
-{% set valid_fraction = var('valid_fraction') %}
+{% set window = leadscore_var('conversion_window_days') %}
+{% set train_fraction = leadscore_var('train_fraction') %}
+{% set valid_fraction = leadscore_var('valid_fraction') %}
 {% if not (train_fraction > 0 and valid_fraction > 0 and train_fraction + valid_fraction < 1) %}
     {{ exceptions.raise_compiler_error(
         "vars train_fraction (" ~ train_fraction ~ ") and valid_fraction (" ~ valid_fraction

@@ -72,7 +72,7 @@ final as (
             case
                 when is_engagement = 1
                     then n_engagement * exp(
-                        ln(2) / {{ var('engagement_half_life_days') }}
+                        ln(2) / {{ leadscore_var('engagement_half_life_days') }}
                         * {{ fractional_days('decay_origin_at', 'occurred_at') }}
                     )
             end

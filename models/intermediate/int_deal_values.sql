@@ -4,9 +4,9 @@
     opportunity is worth its chance of being won). Bands with fewer than
     min_won_deals_per_band won deals use the overall value; var expected_deal_value, when
     set, replaces every learned value. One row per band plus band '(all)'. -#}
-{% set override = leadscore.number_var('expected_deal_value', minimum=0, nullable=true) %}
-{% set lookback = leadscore.number_var('deal_value_lookback_days', minimum=1, whole=true) %}
-{% set min_won = leadscore.number_var('min_won_deals_per_band', minimum=1, whole=true) %}
+{% set override = leadscore_var('expected_deal_value') %}
+{% set lookback = leadscore_var('deal_value_lookback_days') %}
+{% set min_won = leadscore_var('min_won_deals_per_band') %}
 
 with
 

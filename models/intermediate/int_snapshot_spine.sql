@@ -8,16 +8,10 @@
     the first by a hash of lead_id (deterministic and independent of load order; a new lead
     may take the place of one with a larger hash). Every model, test
     metric and monitoring reference downstream reads this sample; scoring never does. -#}
-{% set interval = positive_int_var('snapshot_interval_days') %}
-{% set max_leads = var('max_training_leads') %}
-{% if max_leads is not none and (max_leads is not number or max_leads != max_leads | int
-                                 or max_leads < 1) %}
-    {{ exceptions.raise_compiler_error(
-        "var max_training_leads is '" ~ max_leads ~ "'; use a whole number >= 1 (leads in "
-        ~ "the training sample) or null for every lead") }}
-{% endif %}
-{% set max_per_lead = positive_int_var('max_snapshots_per_lead') %}
-{% set history = positive_int_var('snapshot_history_days') %}
+{% set interval = leadscore_var('snapshot_interval_days') %}
+{% set max_leads = leadscore_var('max_training_leads') %}
+{% set max_per_lead = leadscore_var('max_snapshots_per_lead') %}
+{% set history = leadscore_var('snapshot_history_days') %}
 
 with
 
@@ -76,7 +70,7 @@ lead_grid as (
         leads.lead_id,
         leads.created_at,
         params.as_of,
-        {{ dbt.dateadd('hour', var('first_snapshot_delay_hours'), 'leads.created_at') }}
+        {{ dbt.dateadd('hour', leadscore_var('first_snapshot_delay_hours'), 'leads.created_at') }}
             as first_snapshot_at,
         cast(ceil(
             {{ fractional_days('leads.created_at', 'params.as_of') }} / {{ interval }}

@@ -11,8 +11,8 @@
 
     score = the probability in percent, rounded up and kept in 1..100 (so 35 reads "about a
     35 % chance"); without a probability the rule score rescaled to 1..100. -#}
-{% set contact_cost = leadscore.number_var('contact_cost', minimum=0) %}
-{% set capacity = leadscore.number_var('weekly_sales_capacity', minimum=0, whole=true) %}
+{% set contact_cost = leadscore_var('contact_cost') %}
+{% set capacity = leadscore_var('weekly_sales_capacity') %}
 
 with
 

@@ -2,7 +2,7 @@
     score_change_alert_points since their previous scoring (the latest earlier as_of in
     lead_score_history; of several models scored then, the latest run), with both scores,
     tiers and reasons. A lead scored for the first time is not listed. -#}
-{% set alert_points = leadscore.number_var('score_change_alert_points', minimum=1) %}
+{% set alert_points = leadscore_var('score_change_alert_points') %}
 
 with
 

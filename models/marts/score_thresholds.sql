@@ -7,8 +7,8 @@
     is_recommended is chosen on valid only: among the scores present on valid, the best
     valid precision with valid recall >= min_recall (ties: the lower threshold, which
     contacts more leads); its test figures beside it are what to expect, not selected on. -#}
-{% set contact_cost = leadscore.number_var('contact_cost', minimum=0) %}
-{% set min_recall = leadscore.number_var('min_recall', minimum=0, maximum=1) %}
+{% set contact_cost = leadscore_var('contact_cost') %}
+{% set min_recall = leadscore_var('min_recall') %}
 
 with
 

@@ -8,7 +8,7 @@
     null_share per contract column, malformed_share (values that did not parse),
     unknown_value_share (activity types outside the contract), freshness_days (as_of minus
     the latest timestamp). data_quality_scores rolls it up per table. -#}
-{% set recent_days = leadscore.number_var('data_quality_recent_days', minimum=1, whole=true) %}
+{% set recent_days = leadscore_var('data_quality_recent_days') %}
 {% set tables = [
     {'name': 'leads', 'model': 'base_crm__leads', 'ts': 'created_at',
      'columns': ['lead_id', 'created_at', 'lead_source', 'company_size', 'industry', 'country',

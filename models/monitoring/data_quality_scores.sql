@@ -2,8 +2,8 @@
     per check in alert and data_quality_watch_penalty per check in watch, at least 0), the
     worst status, the checks behind it, rows and freshness. The first place to look when the
     scores of a run look odd. -#}
-{% set alert_penalty = leadscore.number_var('data_quality_alert_penalty', minimum=0) %}
-{% set watch_penalty = leadscore.number_var('data_quality_watch_penalty', minimum=0) %}
+{% set alert_penalty = leadscore_var('data_quality_alert_penalty') %}
+{% set watch_penalty = leadscore_var('data_quality_watch_penalty') %}
 
 with
 

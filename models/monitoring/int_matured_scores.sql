@@ -4,7 +4,7 @@
     judges the scores on. lead_source is the lead's current value (for the by-source view);
     lead_age_days the lead's age at the scoring as_of (for the by-age view: the test split it
     is compared with holds young leads only). -#}
-{% set window_days = leadscore.positive_int_var('conversion_window_days') %}
+{% set window_days = leadscore_var('conversion_window_days') %}
 
 with
 

@@ -23,10 +23,10 @@
         on_schema_change='append_new_columns',
     )
 }}
-{% set auc_drop = leadscore.number_var('retrain_auc_drop', minimum=0, maximum=1) %}
-{% set max_ece = leadscore.number_var('retrain_max_ece', minimum=0, maximum=1) %}
-{% set min_importance = leadscore.number_var('retrain_min_importance', minimum=0, maximum=1) %}
-{% set every_days = leadscore.positive_int_var('retrain_every_days') %}
+{% set auc_drop = leadscore_var('retrain_auc_drop') %}
+{% set max_ece = leadscore_var('retrain_max_ece') %}
+{% set min_importance = leadscore_var('retrain_min_importance') %}
+{% set every_days = leadscore_var('retrain_every_days') %}
 {% set overall = "performance.segment = 'overall'" %}
 {% set age_matched = "performance.segment = 'age_matched' and performance.metric = 'roc_auc'" %}
 

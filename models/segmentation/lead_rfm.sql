@@ -9,8 +9,8 @@
     the lowest priority whose bounds the lead meets (an empty bound matches anything,
     including a NULL score). -#}
 {% set score_levels = 5 %}
-{% set frequency_column = var('rfm_frequency_column') %}
-{% set monetary_column = var('rfm_monetary_column') %}
+{% set frequency_column = leadscore_var('rfm_frequency_column') %}
+{% set monetary_column = leadscore_var('rfm_monetary_column') %}
 {% if execute %}
     {% set available = adapter.get_columns_in_relation(ref('lead_features'))
         | map(attribute='name') | map('lower') | list %}

@@ -1,6 +1,6 @@
 {#- No label window of one split reaches the next split: the last snapshot_at + window of train
     is at most the first snapshot_at of valid, and likewise valid before test. -#}
-{% set window = positive_int_var('conversion_window_days') %}
+{% set window = leadscore_var('conversion_window_days') %}
 
 with
 

@@ -1,5 +1,7 @@
 {#- Every raw activity row, typed, with the activity type mapped to the contract's values
     (unknown types kept as 'other', never dropped) and the reason it cannot be used. -#}
+{% set engagement_types = sql_list(leadscore_var('engagement_activity_types')) %}
+{% set sales_touch_types = sql_list(leadscore_var('sales_touch_activity_types')) %}
 with
 
 source as (
@@ -32,15 +34,15 @@ mapped as (
         typed.*,
         case
             when
-                typed.activity_type_raw in {{ sql_list(var('engagement_activity_types')) }}
-                or typed.activity_type_raw in {{ sql_list(var('sales_touch_activity_types')) }}
+                typed.activity_type_raw in {{ engagement_types }}
+                or typed.activity_type_raw in {{ sales_touch_types }}
                 then typed.activity_type_raw
             else 'other'
         end as activity_type,
         case
-            when typed.activity_type_raw in {{ sql_list(var('engagement_activity_types')) }}
+            when typed.activity_type_raw in {{ engagement_types }}
                 then 'engagement'
-            when typed.activity_type_raw in {{ sql_list(var('sales_touch_activity_types')) }}
+            when typed.activity_type_raw in {{ sales_touch_types }}
                 then 'sales_touch'
             else 'other'
         end as activity_category,

@@ -20,10 +20,10 @@ typed as (
         {{ clean_category('country') }} as country,
         {{ clean_category('job_title') }} as job_title,
         lower({{ clean_key('email') }}) as email
-    {%- for attr in var('lead_categorical_attributes') %},
+    {%- for attr in leadscore_var('lead_categorical_attributes') %},
         {{ clean_category(adapter.quote(attr)) }} as {{ adapter.quote(attr | lower) }}
         {%- endfor %}
-    {%- for attr in var('lead_numeric_attributes') %},
+    {%- for attr in leadscore_var('lead_numeric_attributes') %},
         {{ parse_number(adapter.quote(attr)) }} as {{ adapter.quote(attr | lower) }}
         {%- endfor %}
     from source
