@@ -40,3 +40,18 @@ def test_python_models_live_beside_the_sql_of_their_layer():
     for path in _python_models():
         layer = path.parent
         assert any(layer.glob("*.yml")), f"{layer.name}/ has no yml for {path.name}"
+
+
+def test_each_layer_folder_has_one_models_yml_and_at_most_one_unit_tests_yml():
+    folders = {p.parent for p in (ROOT / "models").rglob("*.sql")} | {
+        p.parent for p in _python_models()
+    }
+    for folder in sorted(folders):
+        ymls = sorted(p.name for p in folder.glob("*.yml"))
+        models = [y for y in ymls if not y.endswith(("__unit_tests.yml", "__sources.yml"))]
+        tests = [y for y in ymls if y.endswith("__unit_tests.yml")]
+        where = folder.relative_to(ROOT)
+        if not ymls and any(folder.parent.glob("_*.yml")):
+            continue  # a sub-folder (staging/crm/base) described by its folder's yml
+        assert len(models) == 1, f"{where}: one yml for its models, found {models}"
+        assert len(tests) <= 1, f"{where}: one yml for its unit tests, found {tests}"
