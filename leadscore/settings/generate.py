@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ def jinja_literal(value: Any) -> str:
     return f"'{text}'"
 
 
-def _spec(s: Setting) -> str:
+def _spec(s: Setting) -> dict[str, Any]:
     default = list(s.default) if isinstance(s.default, tuple) else s.default
     closed = "both" if s.kind in ("int", "int_range") else s.closed
     items = {
@@ -59,8 +60,7 @@ def _spec(s: Setting) -> str:
         "expected": s.expected,
         "fix": s.fix,
     }
-    body = ",\n        ".join(f"'{k}': {jinja_literal(v)}" for k, v in items.items())
-    return f"    '{s.name}': {{\n        {body}}}"
+    return items
 
 
 MACRO_TEMPLATE = """\
@@ -89,7 +89,7 @@ MACRO_TEMPLATE = """\
     {{% set out = namespace(value=value, ok=true, violated=spec['what']) %}}
     {{% set text = value | string | trim if value is not none else '' %}}
     {{% set is_null = value is none or (value is string and spec['nullable']
-        and kind in ['text', 'timestamp', 'name'] and text | lower in ['', 'none', 'null']) %}}
+        and text | lower in ['', 'none', 'null']) %}}
     {{% if is_null %}}
         {{% if spec['nullable'] %}}{{{{ return(none) }}}}{{% endif %}}
         {{% set out.ok = false %}}
@@ -189,18 +189,17 @@ MACRO_TEMPLATE = """\
 {{% endmacro %}}
 
 
-{{#- The table of vars (leadscore/settings/table.py SETTINGS): kind, default, bounds, choices and
-    the words of the error messages. -#}}
+{{#- The table of vars (leadscore/settings/table.py SETTINGS) as JSON, one entry per var: kind,
+    default, bounds, choices and the words of the error messages (docs/vars.md reads better). -#}}
 {{% macro leadscore_settings() %}}
-{{{{ return({{
-{specs}
-}}) }}}}
+{{{{ return(fromjson({specs})) }}}}
 {{% endmacro %}}
 """
 
 
 def render_macro() -> str:
-    specs = ",\n".join(_spec(s) for s in SETTINGS_LIST if s.dbt_var)
+    table = {s.name: _spec(s) for s in SETTINGS_LIST if s.dbt_var}
+    specs = jinja_literal(json.dumps(table, separators=(",", ":")))
     return MACRO_TEMPLATE.format(
         generated=GENERATED,
         identifier=IDENTIFIER,
