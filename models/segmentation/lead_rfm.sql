@@ -131,30 +131,13 @@ matched as (
     from scored
     inner join segment_rules
         on
-            (
-                segment_rules.min_recency_score is null
-                or scored.recency_score >= segment_rules.min_recency_score
-            )
-            and (
-                segment_rules.max_recency_score is null
-                or scored.recency_score <= segment_rules.max_recency_score
-            )
-            and (
-                segment_rules.min_frequency_score is null
-                or scored.frequency_score >= segment_rules.min_frequency_score
-            )
-            and (
-                segment_rules.max_frequency_score is null
-                or scored.frequency_score <= segment_rules.max_frequency_score
-            )
-            and (
-                segment_rules.min_monetary_score is null
-                or scored.monetary_score >= segment_rules.min_monetary_score
-            )
-            and (
-                segment_rules.max_monetary_score is null
-                or scored.monetary_score <= segment_rules.max_monetary_score
-            )
+            {{ within_optional_bounds('scored.recency_score', 'segment_rules', 'recency_score') }}
+            and {{ within_optional_bounds(
+                'scored.frequency_score', 'segment_rules', 'frequency_score'
+            ) }}
+            and {{ within_optional_bounds(
+                'scored.monetary_score', 'segment_rules', 'monetary_score'
+            ) }}
             and (
                 segment_rules.max_lead_age_days is null
                 or scored.lead_age_days <= segment_rules.max_lead_age_days
