@@ -381,9 +381,9 @@ def relation_name(relation: duckdb.DuckDBPyRelation) -> str:
 
 def export_run(
     con: duckdb.DuckDBPyConnection,
+    folder: str | Path,
     params: duckdb.DuckDBPyRelation,
     tables: Sequence[duckdb.DuckDBPyRelation],
-    folder: str | Path,
 ) -> pa.Table:
     """bi_exports: every ref'd table as Parquet under ``folder``; lead_score_history
     Hive-partitioned by as_of with the run's as_of partition always rewritten."""

@@ -508,14 +508,14 @@ def predict_leads(
     features: duckdb.DuckDBPyRelation,
     registry: duckdb.DuckDBPyRelation,
     feature_labels: duckdb.DuckDBPyRelation,
-    rule_scores: duckdb.DuckDBPyRelation,
     rule_reasons: duckdb.DuckDBPyRelation,
     labelled: duckdb.DuckDBPyRelation,
     model_vars: Mapping[str, Any],
 ) -> pa.Table:
     """lead_predictions: every lead of lead_features scored by the registry model that
     scores as of the run's as_of (scoring_model_of), or, without one, by the rule score
-    calibrated on the labelled splits, with the note that says why (PREDICTION_SCHEMA).
+    (lead_rule_reasons: rule scores and reasons) calibrated on the labelled splits, with
+    the note that says why (PREDICTION_SCHEMA).
     model_vars: the model's leadscore_vars (n_reasons, exact_reasons_max_leads)."""
     n_reasons = settings.validate("n_reasons", model_vars["n_reasons"])
     entries = entries_of(registry.to_arrow_table())
@@ -533,8 +533,8 @@ def predict_leads(
             ),
         )
     return score_with_rules(
-        rule_scores.select("lead_id, as_of, rule_score").to_arrow_table(),
-        rule_reasons.to_arrow_table(),
+        rule_reasons.select("lead_id, as_of, rule_score").to_arrow_table(),
+        rule_reasons.select("lead_id, ups, downs").to_arrow_table(),
         rule_calibration(labelled_rows(labelled), LABELLED_SPLITS),
         why=note or no_model_note(entries),
         n_reasons=n_reasons,

@@ -1,5 +1,4 @@
-"""lead_predictions: every open lead scored by the registry model for as_of, or by the rule
-score without one (leadscore.scoring.predict_leads); lead_scores adds tiers in SQL."""
+"""lead_predictions: every open lead scored by the model for as_of, or by the rule score."""
 
 from leadscore.scoring import predict_leads
 
@@ -10,10 +9,7 @@ def model(dbt, session):
     features = dbt.ref("lead_features")
     registry = dbt.ref("model_registry")
     labels = dbt.ref("feature_labels")
-    rule_scores = dbt.ref("lead_rule_scores")
-    rule_reasons = dbt.ref("lead_rule_reasons")
+    reasons = dbt.ref("lead_rule_reasons")
     labelled = dbt.ref("int_labelled_snapshots")
-    settings = dbt.config.get("leadscore_vars")
-    return predict_leads(
-        params, features, registry, labels, rule_scores, rule_reasons, labelled, settings
-    )
+    model_vars = dbt.config.get("leadscore_vars")
+    return predict_leads(params, features, registry, labels, reasons, labelled, model_vars)

@@ -324,3 +324,16 @@ def test_unwritable_folder_says_set_export_dir(con, tmp_path):
 def test_rewrite_partitions_must_be_dates(con, folder):
     with pytest.raises(ValueError, match=r"'2026-09-30' is a str; partition values must be"):
         export_tables(con, SOURCES, [HISTORY], folder, rewrite_partitions=["2026-09-30"])
+
+
+def test_an_export_is_named_by_the_table_its_ref_reads_and_anything_else_is_refused():
+    from leadscore.exports import relation_name
+
+    con = duckdb.connect()
+    con.execute('create table "odd ""name""" as select 1 as a')
+    con.execute("create table lead_scores as select 1 as a")
+    # what dbt-duckdb hands a Python model for dbt.ref(...)
+    assert relation_name(con.query('select * from "memory"."main"."lead_scores"')) == "lead_scores"
+    assert relation_name(con.query('select * from "memory"."main"."odd ""name"""')) == 'odd "name"'
+    with pytest.raises(ValueError, match="pass dbt.ref"):
+        relation_name(con.query("select a from lead_scores where a > 0"))

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-MAX_MODEL_LINES = 15
+MAX_MODEL_LINES = 15  # the whole file, docstring and imports included
 
 
 def _python_models() -> list[Path]:
@@ -19,7 +19,7 @@ def test_every_python_model_reads_refs_makes_one_call_and_returns_within_15_line
     for path in _python_models():
         tree = ast.parse(path.read_text())
         (model,) = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "model"]
-        lines = model.end_lineno - model.lineno + 1
+        lines = len(path.read_text().splitlines())
         if lines > MAX_MODEL_LINES:
             too_long[str(path.relative_to(ROOT))] = lines
         # nothing but the model function (and imports, the docstring) at the top level
