@@ -335,5 +335,5 @@ def test_an_export_is_named_by_the_table_its_ref_reads_and_anything_else_is_refu
     # what dbt-duckdb hands a Python model for dbt.ref(...)
     assert relation_name(con.query('select * from "memory"."main"."lead_scores"')) == "lead_scores"
     assert relation_name(con.query('select * from "memory"."main"."odd ""name"""')) == 'odd "name"'
-    with pytest.raises(ValueError, match="pass dbt.ref"):
+    with pytest.raises(ValueError, match=r"pass dbt\.ref"):
         relation_name(con.query("select a from lead_scores where a > 0"))
