@@ -371,12 +371,28 @@ def update_registry(
         return _table([_insufficient_row(version, exc.reason, as_of, now)])
     log(report.summary())
     new = _trained_row(version, report, as_of, now, "; ".join(reasons))
-    changed = [new]
     champion = champion_of(entries_of(rows))
     if champion is None or not champion.has_artifact:
         _promote(new, "first model" if champion is None else "previous champion had no model", now)
-        return _table(changed)
-    gate_rows, rows_note = gate_rows_for(splits["test"], champion, config)
+        return _table([new])
+    retired = _gate(new, champion, report, splits["test"], config, policy, now, log)
+    return _table([new] if retired is None else [new, retired])
+
+
+def _gate(
+    new: dict[str, Any],
+    champion: RegistryEntry,
+    report: Any,
+    test: pa.Table,
+    config: TrainingConfig,
+    policy: RegistryPolicy,
+    now: datetime,
+    log: Any,
+) -> dict[str, Any] | None:
+    """The champion gate: promote ``new`` (and return the retired champion's row) when its
+    gate metric on the test rows the champion never saw is at least the champion's minus
+    ``champion_tolerance``; else mark it rejected with the reason and return None."""
+    gate_rows, rows_note = gate_rows_for(test, champion, config)
     new_value, old_value = _gate_values(
         report.gate_artifact or report.artifact, champion, gate_rows, policy.gate_metric, log
     )
@@ -387,27 +403,21 @@ def update_registry(
         champion_gate_value=old_value,
         n_gate_rows=gate_rows.num_rows,
     )
+
+    def compared(relation: str) -> str:
+        return (
+            f"test {policy.gate_metric} {_fmt(new_value)} {relation} champion "
+            f"{champion.model_version} {_fmt(old_value)} on the same {rows_note} "
+            f"- tolerance {policy.champion_tolerance}"
+        )
+
     if old_value is None or (
         new_value is not None and new_value >= old_value - policy.champion_tolerance
     ):
-        _promote(
-            new,
-            f"test {policy.gate_metric} {_fmt(new_value)} >= champion "
-            f"{champion.model_version} {_fmt(old_value)} on the same {rows_note} "
-            f"- tolerance {policy.champion_tolerance}",
-            now,
-        )
-        changed.append(_retire(champion.row, f"replaced by {version}", now))
-    else:
-        new.update(
-            status="rejected",
-            status_reason=(
-                f"test {policy.gate_metric} {_fmt(new_value)} < champion "
-                f"{champion.model_version} {_fmt(old_value)} on the same {rows_note} "
-                f"- tolerance {policy.champion_tolerance}; {new['status_reason']}"
-            ),
-        )
-    return _table(changed)
+        _promote(new, compared(">="), now)
+        return _retire(champion.row, f"replaced by {new['model_version']}", now)
+    new.update(status="rejected", status_reason=f"{compared('<')}; {new['status_reason']}")
+    return None
 
 
 def apply_pin(
