@@ -1,0 +1,119 @@
+"""Reading the compared populations from the warehouse (DuckDB relations of dbt model
+``feature_drift``), each a deterministic hash sample taken in DuckDB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import duckdb
+
+from leadscore.drift.compare import Populations, TimeMatchedReference
+from leadscore.drift.config import DriftConfig
+from leadscore.registry import RegistryEntry
+from leadscore.scoring import RULES_MODEL
+
+AGE_COLUMN = "lead_age_days"
+
+
+def _quoted(columns: Sequence[str]) -> str:
+    return ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
+
+
+def load_populations(
+    features: duckdb.DuckDBPyRelation,
+    snapshots: duckdb.DuckDBPyRelation,
+    model: RegistryEntry | None,
+    columns: Sequence[str],
+    config: DriftConfig,
+    as_of: datetime,
+) -> Populations:
+    """The reference and current rows (see the module docstring for why these), each a
+    deterministic hash sample of at most ``config.reference_rows`` rows taken in DuckDB, and
+    the time-matched reference of the calendar-cumulative features among ``columns``."""
+    grid = snapshots.filter("snapshot_kind = 'grid'")
+    current_train = grid.filter("split = 'train'")
+    notes: list[str] = []
+    if model is None:
+        version = RULES_MODEL
+        reference = current_train
+        described = "grid snapshots of the current train split (no model: rule fallback)"
+    else:
+        version = model.model_version
+        window = f"'{model.train_from}' and '{model.train_to}'"
+        reference = grid.filter(f"snapshot_at between {window}")
+        described = f"grid snapshots of {version}'s train window"
+        if not reference.limit(1).to_arrow_table().num_rows:
+            notes.append(
+                f"{version}'s train window is no longer in training_snapshots "
+                "(snapshot_history_days): compared with the current train split"
+            )
+            reference = current_train
+            described = "grid snapshots of the current train split"
+    bounds = reference.aggregate(
+        f"min(snapshot_at) as lo, max(snapshot_at) as hi, max({AGE_COLUMN}) as max_age"
+    ).to_arrow_table()
+    lo, hi, max_age = (bounds.column(i)[0].as_py() for i in range(3))
+    comparable = features if max_age is None else features.filter(f"{AGE_COLUMN} <= {max_age}")
+    n_beyond = 0
+    if max_age is not None:
+        counted = features.aggregate(f"count(*) filter (where {AGE_COLUMN} > {max_age}) as n")
+        n_beyond = int(counted.to_arrow_table().column("n")[0].as_py())
+    if n_beyond:
+        notes.append(
+            f"{n_beyond} open leads older than the oldest reference snapshot "
+            f"({max_age:.0f} days) are not compared (see n_current_beyond_reference_age)"
+        )
+    keep = _quoted(columns)
+    calendar = [c for c in columns if c in config.calendar_cumulative_features]
+    return Populations(
+        reference=reference.order("hash(lead_id, snapshot_at)")
+        .limit(config.reference_rows)
+        .select(keep)
+        .to_arrow_table(),
+        current=comparable.order("hash(lead_id)")
+        .limit(config.reference_rows)
+        .select(keep)
+        .to_arrow_table(),
+        model_version=version,
+        reference_population=described,
+        reference_from=lo,
+        reference_to=hi,
+        n_current_beyond_reference_age=n_beyond,
+        notes=tuple(notes),
+        time_matched=(
+            None
+            if max_age is None or not calendar
+            else load_time_matched(grid, calendar, as_of, max_age, config)
+        ),
+    )
+
+
+def load_time_matched(
+    grid: duckdb.DuckDBPyRelation,
+    columns: Sequence[str],
+    as_of: datetime,
+    max_age: float,
+    config: DriftConfig,
+) -> TimeMatchedReference:
+    """The time-matched reference: the grid snapshots (any split) of the
+    ``calendar_reference_days`` before ``as_of - max_age`` — the latest ones of leads that
+    cannot be in today's compared population, which was created after ``as_of - max_age`` —
+    of leads no older than ``max_age``, hash-sampled like the others."""
+    hi = as_of - timedelta(days=max_age)
+    lo = hi - timedelta(days=config.calendar_reference_days)
+    window = grid.filter(
+        f"snapshot_at >= '{lo}' and snapshot_at < '{hi}' and {AGE_COLUMN} <= {max_age}"
+    )
+    rows = window.order("hash(lead_id, snapshot_at)").limit(config.reference_rows)
+    bounds = window.aggregate("min(snapshot_at) as lo, max(snapshot_at) as hi").to_arrow_table()
+    return TimeMatchedReference(
+        rows=rows.select(_quoted(columns)).to_arrow_table(),
+        population=(
+            f"time-matched: grid snapshots of the {config.calendar_reference_days} days "
+            f"before {hi:%Y-%m-%d} (as_of minus the reference age, {max_age:.0f} days)"
+        ),
+        reference_from=bounds.column("lo")[0].as_py(),
+        reference_to=bounds.column("hi")[0].as_py(),
+    )
