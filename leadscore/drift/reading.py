@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import duckdb
+import pyarrow as pa
 
 from leadscore.drift.compare import Populations, TimeMatchedReference
 from leadscore.drift.config import DriftConfig
@@ -33,60 +34,77 @@ def load_populations(
     deterministic hash sample of at most ``config.reference_rows`` rows taken in DuckDB, and
     the time-matched reference of the calendar-cumulative features among ``columns``."""
     grid = snapshots.filter("snapshot_kind = 'grid'")
-    current_train = grid.filter("split = 'train'")
-    notes: list[str] = []
-    if model is None:
-        version = RULES_MODEL
-        reference = current_train
-        described = "grid snapshots of the current train split (no model: rule fallback)"
-    else:
-        version = model.model_version
-        window = f"'{model.train_from}' and '{model.train_to}'"
-        reference = grid.filter(f"snapshot_at between {window}")
-        described = f"grid snapshots of {version}'s train window"
-        if not reference.limit(1).to_arrow_table().num_rows:
-            notes.append(
-                f"{version}'s train window is no longer in training_snapshots "
-                "(snapshot_history_days): compared with the current train split"
-            )
-            reference = current_train
-            described = "grid snapshots of the current train split"
+    reference, version, described, notes = _reference_of_model(grid, model)
     bounds = reference.aggregate(
         f"min(snapshot_at) as lo, max(snapshot_at) as hi, max({AGE_COLUMN}) as max_age"
     ).to_arrow_table()
     lo, hi, max_age = (bounds.column(i)[0].as_py() for i in range(3))
-    comparable = features if max_age is None else features.filter(f"{AGE_COLUMN} <= {max_age}")
-    n_beyond = 0
-    if max_age is not None:
-        counted = features.aggregate(f"count(*) filter (where {AGE_COLUMN} > {max_age}) as n")
-        n_beyond = int(counted.to_arrow_table().column("n")[0].as_py())
-    if n_beyond:
-        notes.append(
-            f"{n_beyond} open leads older than the oldest reference snapshot "
-            f"({max_age:.0f} days) are not compared (see n_current_beyond_reference_age)"
-        )
-    keep = _quoted(columns)
+    comparable, n_beyond, beyond_note = _within_reference_age(features, max_age)
     calendar = [c for c in columns if c in config.calendar_cumulative_features]
     return Populations(
-        reference=reference.order("hash(lead_id, snapshot_at)")
-        .limit(config.reference_rows)
-        .select(keep)
-        .to_arrow_table(),
-        current=comparable.order("hash(lead_id)")
-        .limit(config.reference_rows)
-        .select(keep)
-        .to_arrow_table(),
+        reference=_sample(reference, "hash(lead_id, snapshot_at)", columns, config),
+        current=_sample(comparable, "hash(lead_id)", columns, config),
         model_version=version,
         reference_population=described,
         reference_from=lo,
         reference_to=hi,
         n_current_beyond_reference_age=n_beyond,
-        notes=tuple(notes),
+        notes=(*notes, *filter(None, [beyond_note])),
         time_matched=(
             None
             if max_age is None or not calendar
             else load_time_matched(grid, calendar, as_of, max_age, config)
         ),
+    )
+
+
+def _reference_of_model(
+    grid: duckdb.DuckDBPyRelation, model: RegistryEntry | None
+) -> tuple[duckdb.DuckDBPyRelation, str, str, list[str]]:
+    """The reference rows, the model version they belong to, the reference in words and the
+    notes: the model's train window, else (no model, or its window is gone from
+    training_snapshots) the current train split."""
+    current_train = grid.filter("split = 'train'")
+    if model is None:
+        described = "grid snapshots of the current train split (no model: rule fallback)"
+        return current_train, RULES_MODEL, described, []
+    version = model.model_version
+    window = f"'{model.train_from}' and '{model.train_to}'"
+    reference = grid.filter(f"snapshot_at between {window}")
+    if reference.limit(1).to_arrow_table().num_rows:
+        return reference, version, f"grid snapshots of {version}'s train window", []
+    note = (
+        f"{version}'s train window is no longer in training_snapshots "
+        "(snapshot_history_days): compared with the current train split"
+    )
+    return current_train, version, "grid snapshots of the current train split", [note]
+
+
+def _within_reference_age(
+    features: duckdb.DuckDBPyRelation, max_age: float | None
+) -> tuple[duckdb.DuckDBPyRelation, int, str | None]:
+    """The open leads no older than ``max_age`` (the oldest reference snapshot; None: all of
+    them), how many are left out, and the note that says so."""
+    if max_age is None:
+        return features, 0, None
+    counted = features.aggregate(f"count(*) filter (where {AGE_COLUMN} > {max_age}) as n")
+    n_beyond = int(counted.to_arrow_table().column("n")[0].as_py())
+    note = (
+        f"{n_beyond} open leads older than the oldest reference snapshot "
+        f"({max_age:.0f} days) are not compared (see n_current_beyond_reference_age)"
+        if n_beyond
+        else None
+    )
+    return features.filter(f"{AGE_COLUMN} <= {max_age}"), n_beyond, note
+
+
+def _sample(
+    relation: duckdb.DuckDBPyRelation, order: str, columns: Sequence[str], config: DriftConfig
+) -> pa.Table:
+    """At most ``config.reference_rows`` rows of ``columns``, the first by ``order`` (a hash:
+    a deterministic sample)."""
+    return (
+        relation.order(order).limit(config.reference_rows).select(_quoted(columns)).to_arrow_table()
     )
 
 
