@@ -1,4 +1,9 @@
-"""Binning one feature in both populations: the bins PSI and the chi-square test count on."""
+"""Binning one feature in both populations: the bins PSI and the chi-square test count on.
+
+Numeric: ``drift_n_bins`` bins on the reference's quantiles (inverted CDF, so every edge is a
+reference value and tied quantiles collapse bins), right-closed and open-ended at both ends.
+Categorical and boolean: a bin per value, each value unseen in the reference its own. NULL
+(and NaN) is always a bin of its own, so a source column that goes empty shows."""
 
 from __future__ import annotations
 

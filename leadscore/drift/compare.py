@@ -1,6 +1,11 @@
 """Comparing the populations: one row of ``DRIFT_SCHEMA`` per feature, the table of dbt model
 ``feature_drift``.
-"""
+
+A calendar-cumulative feature (var ``calendar_cumulative_features``) is compared with the
+time-matched reference (``reading.load_time_matched``); without one (a CRM younger than the
+window) with the model's reference, and a note says its growth shows as drift. A side with
+no rows makes every feature ``no_data``; fewer than ``MIN_STABLE_ROWS`` on a side adds a
+note. DECISIONS.md: "Drift and performance compare like with like"."""
 
 from __future__ import annotations
 
@@ -149,7 +154,7 @@ def compare_feature(
 
 @dataclass(frozen=True)
 class TimeMatchedReference:
-    """The reference of the calendar-cumulative features (see the module docstring): rows
+    """The reference of the calendar-cumulative features (``reading.load_time_matched``): rows
     (at least those feature columns), the reference in words and its snapshot range."""
 
     rows: pa.Table

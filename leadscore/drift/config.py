@@ -33,7 +33,7 @@ class DriftConfig:
             when the compared features are those training would use.
         calendar_cumulative_features: features that accumulate with calendar time (running
             totals over the CRM's history, not the lead's own): compared with the
-            time-matched reference instead of the model's (see the module docstring).
+            time-matched reference instead of the model's (``reading.load_time_matched``).
         calendar_reference_days: days of grid snapshots in the time-matched reference.
     """
 

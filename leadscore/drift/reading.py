@@ -1,6 +1,21 @@
 """Reading the compared populations from the warehouse (DuckDB relations of dbt model
-``feature_drift``), each a deterministic hash sample taken in DuckDB.
-"""
+``feature_drift``), each a deterministic hash sample of at most ``drift_reference_rows`` rows
+taken in DuckDB.
+
+- Reference: the grid snapshots of ``training_snapshots`` in the model's train window
+  (``snapshot_at`` between ``train_from`` and ``train_to``: that window was its train split,
+  whatever split a later run gives those rows). Without a model, or when that window is gone
+  from ``training_snapshots`` (older than ``snapshot_history_days``, with a note), the grid
+  snapshots of the current train split.
+- Current: the open leads of ``lead_features`` no older than the oldest reference snapshot;
+  the others are counted (``n_current_beyond_reference_age``) and named in a note: the model
+  scores them by extrapolation, a property of the snapshot design, not drift.
+- Time-matched reference of the calendar-cumulative features: the grid snapshots (any split)
+  of the ``drift_calendar_reference_days`` before as_of minus the reference age, of leads no
+  older than that age: the latest snapshots that share no lead with today's compared
+  population.
+
+DECISIONS.md: "Drift and performance compare like with like"."""
 
 from __future__ import annotations
 
@@ -30,7 +45,7 @@ def load_populations(
     config: DriftConfig,
     as_of: datetime,
 ) -> Populations:
-    """The reference and current rows (see the module docstring for why these), each a
+    """The reference and current rows (the module docstring says which), each a
     deterministic hash sample of at most ``config.reference_rows`` rows taken in DuckDB, and
     the time-matched reference of the calendar-cumulative features among ``columns``."""
     grid = snapshots.filter("snapshot_kind = 'grid'")

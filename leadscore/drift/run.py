@@ -1,6 +1,13 @@
 """The entry points of dbt model ``feature_drift``: ``drift_of_run`` (what
 ``models/monitoring/feature_drift.py`` calls) and ``feature_drift``.
-"""
+
+The model compared is the one that scores leads at as_of (``registry.scoring_model_of``: the
+champion; in a backfill the earlier model ``lead_predictions`` uses; DECISIONS.md: "A backfill
+never scores with a model from its future"). Its input columns (``feature_spec``) are the
+rows, each with its share of the model's importance. Without a model (rule fallback) the
+features training would use (``FeatureSpec.from_schema`` minus ``exclude_features``) are
+compared, importance NULL and model_version ``rules``: a broken source matters to the rules
+too."""
 
 from __future__ import annotations
 

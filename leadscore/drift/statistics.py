@@ -1,4 +1,12 @@
-"""PSI, the Kolmogorov-Smirnov and chi-square tests, and the status they give a feature."""
+"""PSI, the Kolmogorov-Smirnov and chi-square tests, and the status they give a feature.
+
+PSI = sum over bins of (c - r) ln(c / r) of the shares, each floored at ``drift_psi_floor``.
+Sampling noise alone gives a PSI of about (bins - 1) x (1/n_ref + 1/n_cur), so ``watch`` and
+``alert`` (PSI at or above ``drift_psi_watch`` / ``drift_psi_alert``) also need the
+chi-square test of the same bins (tiny bins pooled) to reject "same distribution" at
+``drift_max_p_value`` divided by the number of features compared (Bonferroni: noise flags
+any feature of a run with a chance of at most ``drift_max_p_value``); KS is reported for
+reading only. DECISIONS.md: "Drift needs a significant shift, not just a large PSI"."""
 
 from __future__ import annotations
 
