@@ -2,44 +2,9 @@
 
 ``export_tables`` writes each table to ``<folder>/<name>.parquet`` or, for an ``ExportSpec`` with
 ``partition_by``, one Hive-style file per value, ``<folder>/<name>/<col>=<value>/data.parquet``,
-then ``<folder>/_manifest.json``; it returns the manifest as an Arrow table (model bi_exports).
-
-Decisions:
-
-- Atomic per file. DuckDB streams each file (no pandas) to a temp file ``.<file>.<random>.tmp``
-  in the same folder, which then replaces the old file with ``os.replace``: a reader sees the old
-  or the new file, never half of one, and a reader that has the old file open keeps reading it
-  (POSIX; on Windows a reader holding the file open makes the replace fail, and the run errors).
-  On any error the temp file is deleted and the previous good file stays. DuckDB creates the temp
-  file itself (not ``mkstemp``), so exports get the umask's permissions, not 0600, and other
-  users (the BI service) can read them. A run as a whole is not atomic: between two files a
-  reader can see the new lead_scores and the previous summary; ``_manifest.json`` is written
-  last and lists what the finished run wrote. A killed process can leave a ``.*.tmp`` file; no
-  reader globbing ``*.parquet`` picks it up, and it is safe to delete.
-- Partitions are rewritten only when needed: the file is missing or unreadable, its row count
-  or its column names (Parquet footer) differ from the table's, or the value is in
-  ``rewrite_partitions`` (the caller passes the run's as_of, so a same-day rerun refreshes it).
-  A column added to the table thus rewrites every partition, so all files keep one schema. An
-  older partition whose values changed at an equal count and the same columns is not
-  refreshed: after rebuilding the table's past, delete ``<folder>/<name>/`` once. Folders of
-  values no longer in the table are deleted, so the export mirrors the table. Validation
-  (sources, partition column, NULLs) runs for every spec before the first file is written.
-- Partition values must be DATE or TIMESTAMP (without time zone) and not NULL. Folder names are
-  ``YYYY-MM-DD`` for dates and midnight timestamps, ISO ``YYYY-MM-DDTHH:MM:SS[.ffffff]``
-  otherwise (``:`` is not allowed in Windows file names: partition by a date there).
-- Hive convention: the partition column is not stored inside the files; the folder name holds
-  it. DuckDB detects ``key=value`` folders by itself and types the column from the names: DATE
-  for ``YYYY-MM-DD``, TIMESTAMP for ISO names. A TIMESTAMP column at midnight (as_of) therefore
-  reads back as DATE, which is what a dashboard filters on; add
-  ``hive_types = {'as_of': timestamp}`` to read the table's exact type. Keeping the column in
-  the file as well would not change that (DuckDB lets the folder value win) and would store the
-  same fact twice. pyarrow reads it as a string unless given
-  ``partitioning=pyarrow.dataset.partitioning(pa.schema([("as_of", pa.date32())]), flavor="hive")``.
-  DuckDB's ``COPY ... (PARTITION_BY ...)`` is not used: it writes ``data_<n>.parquet`` files in
-  place (not atomic) and cannot skip unchanged partitions.
-- A source is a relation name readable with ``con`` (``"main"."lead_scores"``) or a DuckDB
-  relation: a dbt-duckdb Python model's ``dbt.ref()`` returns a relation and does not expose
-  the table name.
+then ``<folder>/_manifest.json``; it returns the manifest as an Arrow table. ``export_run`` is
+what the dbt Python model ``bi_exports`` calls. Why: DECISIONS.md, "The report and BI read the
+exports, never the DuckDB file"; reading the exports: docs/outputs.md.
 """
 
 from __future__ import annotations
@@ -108,7 +73,9 @@ class _Plan:
 
 
 def partition_label(value: Any) -> str:
-    """Folder value of a partition: YYYY-MM-DD for dates and midnight, else ISO date and time."""
+    """Folder value of a partition: ``YYYY-MM-DD`` for dates and midnight timestamps, ISO
+    ``YYYY-MM-DDTHH:MM:SS[.ffffff]`` otherwise (``:`` is not allowed in Windows file names:
+    partition by a date there). Values must be DATE or TIMESTAMP without time zone."""
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             raise ValueError(
@@ -147,7 +114,16 @@ def _write_parquet(relation: duckdb.DuckDBPyRelation, path: Path) -> None:
 
 
 def _replace_atomically(target: Path, write: Callable[[Path], None]) -> None:
-    """write(temp) in target's folder, then rename over target; on error drop the temp file."""
+    """write(temp) in target's folder, then rename over target; on error drop the temp file.
+
+    The temp file is ``.<file>.<random>.tmp`` in the same folder and ``os.replace`` swaps it
+    in: a reader sees the old or the new file, never half of one, and a reader that has the
+    old file open keeps reading it (POSIX; on Windows a reader holding the file open makes
+    the replace fail, and the run errors). On any error the previous good file stays. DuckDB
+    creates the temp file itself (not ``mkstemp``), so exports get the umask's permissions,
+    not 0600, and other users (the BI service) can read them. A killed process can leave a
+    ``.*.tmp`` file; no reader globbing ``*.parquet`` picks it up, and it is safe to delete.
+    """
     temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     try:
         write(temp)
@@ -261,7 +237,24 @@ def _stored_shape(path: Path) -> tuple[int, list[str]] | None:
 def _export_partitioned(
     plan: _Plan, column: str, folder: Path, rewrite: set[str]
 ) -> list[ExportedFile]:
-    """Write missing, changed and listed partitions; delete folders of values no longer there."""
+    """Write missing, changed and listed partitions; delete folders of values no longer there.
+
+    A partition is rewritten when its file is missing or unreadable, its row count or column
+    names (Parquet footer) differ from the table's, or its value is in ``rewrite``. A column
+    added to the table thus rewrites every partition, so all files keep one schema. An older
+    partition whose values changed at an equal count and the same columns is not refreshed:
+    after rebuilding the table's past, delete ``<folder>/<name>/`` once. Deleting the folders
+    of values no longer in the table makes the export mirror the table.
+
+    Hive convention: the partition column is not stored inside the files; the folder name
+    holds it. DuckDB types it from the names: DATE for ``YYYY-MM-DD`` (so a midnight as_of
+    reads back as DATE, which is what a dashboard filters on), TIMESTAMP for ISO names;
+    pyarrow reads it as a string unless given a Hive partitioning schema. Keeping the column
+    in the file as well would not change that (DuckDB lets the folder value win) and would
+    store the same fact twice. DuckDB's ``COPY ...
+    (PARTITION_BY ...)`` is not used: it writes ``data_<n>.parquet`` files in place (not
+    atomic) and cannot skip unchanged partitions.
+    """
     spec = plan.spec
     quoted = _quote_identifier(column)
     table_dir = folder / spec.name
@@ -332,9 +325,16 @@ def export_tables(
 ) -> pa.Table:
     """Write each spec's table as Parquet under folder (atomically) and the manifest.
 
-    sources maps an export name to a relation name readable with con or a DuckDB relation.
-    rewrite_partitions: partition values (dates/timestamps) rewritten even when their row count
-    is unchanged. Returns one row per exported file (MANIFEST_SCHEMA).
+    sources maps an export name to a relation name readable with con
+    (``"main"."lead_scores"``) or a DuckDB relation (a dbt-duckdb Python model's ``dbt.ref()``
+    returns a relation). rewrite_partitions: partition values (dates/timestamps) rewritten even
+    when their row count is unchanged (``export_run`` passes the run's as_of, so a same-day
+    rerun refreshes it). Returns one row per exported file (MANIFEST_SCHEMA).
+
+    Validation (sources, partition column, NULLs) runs for every spec before the first file
+    is written. Each file is replaced atomically, but a run as a whole is not: between two
+    files a reader can see the new lead_scores and the previous summary. ``_manifest.json``
+    is written last and lists what the finished run wrote.
     """
     rewrite = {partition_label(value) for value in rewrite_partitions}
     plans = _plan(con, sources, specs)

@@ -1,44 +1,15 @@
 """Model performance on matured cohorts: how the scores of past runs did once their
 conversion window had passed.
 
-``performance_rows`` is what the dbt Python model ``model_performance`` calls with the rows of
-``int_matured_scores`` (one per lead and past scoring run, with the realised outcome) and the
-test metrics of the registry versions. It returns one row per (as_of, model_version, segment,
-metric[, decile]) — long format, like ``model_comparison``, so a dashboard filters instead of
-reshaping.
-
-Decisions
-- Ranking metrics (ROC-AUC, PR-AUC, lift) use the probability; the rule fallback without a
-  probability is ranked by its score. Probability metrics (Brier, log loss, ECE, calibration
-  per decile) need a probability and are left out otherwise.
-- The hot tier is judged as the run's call list: precision = share of hot leads that
-  converted, recall = share of converters that were hot.
-- Deciles are of the run's own ranking (decile 1 = the top 10 %); ties are broken by
-  lead_id so the split is deterministic. Calibration per decile compares the mean predicted
-  probability with the observed conversion rate.
-- ``change_vs_test`` is relative: (value - the version's test value) / test value, for the
-  metrics the registry stores on test (roc_auc, pr_auc, brier, log_loss, ece). A negative
-  change in ROC-AUC is decay; the retrain recommendation reads it.
-- A lead_source segment needs at least ``MIN_SEGMENT_ROWS`` rows; metrics undefined on a
-  segment (one class) are NULL, never NaN.
-- Like with like. The test split is the training spine's snapshots: each lead's first
-  weeks (lead age at most about 91 days), while a scoring run judges every open lead, most of
-  them older. A model ranks young and old leads differently well, so the run's overall
-  ROC-AUC against the overall test ROC-AUC mixes decay with a change of the age mix. Hence
-  per lead-age band (``AGE_BANDS``, the lead's age in whole days at the run's as_of: 0-7,
-  8-30, 31-90, over 90) a row ``age_band=<band>`` compared with the same band's test value
-  from the registry's ``metrics_by_population_json`` when the registry has it, else with
-  the overall test value; ``test_population`` says which (the band's key or ``all``).
-- ``age_matched`` (the reference the retrain recommendation's decay check reads): per test
-  metric, the band values of the run and the same bands' test values, each averaged with
-  the run's band shares (leads) as weights over the bands that have both — a direct
-  standardisation to the run's age mix. The run's overall ROC-AUC is not compared with
-  that average: an overall AUC also ranks leads of different bands against each other, a
-  within-band one does not, so the two are not the same quantity. Bands without their own
-  test value (the test split hardly holds leads over 90 days old) are left out rather than
-  compared with the overall test value; ``n_leads`` says how many leads the average covers.
-  No band with its own test value (a registry written before metrics_by_population_json):
-  no ``age_matched`` row, and the recommendation falls back to the overall comparison.
+``performance_rows`` is what the dbt Python model ``model_performance`` calls (through
+``performance_of_run``) with the rows of ``int_matured_scores`` (one per lead and past scoring
+run, with the realised outcome) and the test metrics of the registry versions. It returns one
+row per (as_of, model_version, segment, metric[, decile]) — long format, like
+``model_comparison``, so a dashboard filters instead of reshaping: overall, per lead_source,
+per lead-age band against the same band on test, and ``age_matched`` (the bands weighted by
+the run's own age mix), which the retrain recommendation's decay check reads. Why by age:
+DECISIONS.md, "Drift and performance compare like with like"; the columns are described in
+docs/monitoring.md.
 """
 
 from __future__ import annotations
@@ -154,7 +125,8 @@ def band_references(
 
 
 def _deciles(rank_score: np.ndarray, lead_ids: np.ndarray) -> np.ndarray:
-    """1..N_DECILES by descending score (ties broken by lead_id)."""
+    """1..N_DECILES of the run's own ranking by descending score (decile 1 = the top 10 %;
+    ties broken by lead_id, so the split is deterministic)."""
     order = np.lexsort((lead_ids, -rank_score))
     decile = np.empty(rank_score.size, dtype=np.int32)
     decile[order] = np.arange(rank_score.size) * N_DECILES // max(rank_score.size, 1) + 1
@@ -164,6 +136,12 @@ def _deciles(rank_score: np.ndarray, lead_ids: np.ndarray) -> np.ndarray:
 def _scalar_metrics(
     y: np.ndarray, prob: np.ndarray | None, rank_score: np.ndarray, hot: np.ndarray
 ) -> dict[str, float | None]:
+    """The metrics of one group. Ranking metrics (ROC-AUC, PR-AUC, lift) use ``rank_score``:
+    the probability, or the score of the rule fallback, which has none. Probability metrics
+    (Brier, log loss, ECE) need a probability and are left out without one. The hot tier is
+    judged as the run's call list: precision = share of hot leads that converted, recall =
+    share of converters that were hot. A metric undefined on the group (one class) is None
+    (NULL), never NaN."""
     n_hot, n_pos = int(hot.sum()), int(y.sum())
     values: dict[str, float | None] = {
         "n_converted": float(n_pos),
@@ -196,6 +174,11 @@ def _group_rows(
     references: References,
     deciles: bool = False,
 ) -> list[dict[str, Any]]:
+    """The rows of one segment. ``change_vs_test`` is relative, (value - test value) / test
+    value, for the metrics with a reference (the TEST_METRICS the registry stores on test): a
+    negative change in ROC-AUC is decay, which the retrain recommendation reads. With
+    ``deciles``, per decile the observed conversion rate, lift and mean predicted probability
+    (calibration per decile: the last beside the first)."""
     base = {"as_of": as_of, "model_version": version, "segment": segment}
     rows = []
     for metric, value in _scalar_metrics(y, prob, rank_score, hot).items():
@@ -249,8 +232,16 @@ def _group_rows(
 def age_matched_rows(band_rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The ``age_matched`` rows of one run from its ``age_band=`` rows: per test metric the
     run's band values and the bands' own test values, both averaged with the run's band
-    leads as weights, over the bands that have a value and their own test value (not the
-    overall fallback). None of them: no row for that metric."""
+    leads as weights (a direct standardisation to the run's age mix), over the bands that
+    have a value and their own test value. Bands with only the overall fallback are left out
+    rather than compared with it (the test split hardly holds leads over 90 days old);
+    ``n_leads`` says how many leads the average covers. None of them (a registry written
+    before metrics_by_population_json): no row for that metric, and the recommendation falls
+    back to the overall comparison.
+
+    The run's overall ROC-AUC is not compared with that average: an overall AUC also ranks
+    leads of different bands against each other, a within-band one does not, so the two are
+    not the same quantity."""
     rows = []
     for metric in TEST_METRICS:
         used = [
@@ -322,7 +313,9 @@ def _run_rows(
     test: Mapping[str, float],
     by_population: Mapping[str, Mapping[str, float]],
 ) -> list[dict[str, Any]]:
-    """The rows of one (as_of, model_version) run, its version's test metrics given."""
+    """The rows of one (as_of, model_version) run, its version's test metrics given. A
+    lead_source segment or age band needs at least ``MIN_SEGMENT_ROWS`` rows; the band is the
+    lead's age in whole days at the run's as_of (``AGE_BANDS``: 0-7, 8-30, 31-90, over 90)."""
     as_of = run.column("as_of")[0].as_py()
     version = run.column("model_version")[0].as_py()
     y = _numpy(run.column("is_converted"))
