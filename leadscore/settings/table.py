@@ -39,7 +39,7 @@ GROUPS: dict[str, str] = {
     "training": "Model training and the registry (models/ml, logic in leadscore/)",
     "scoring": "Scoring, tiers and alerts (models/marts, models/scoring)",
     "monitoring": "Monitoring (models/monitoring)",
-    "drift": "Feature drift (models/monitoring/feature_drift.py, logic in leadscore/drift.py)",
+    "drift": "Feature drift (models/monitoring/feature_drift.py, logic in leadscore/drift/)",
     "segmentation": "Segmentation (models/segmentation)",
     "package": "Package knobs (not dbt vars: fields of the config objects, set in Python)",
 }
