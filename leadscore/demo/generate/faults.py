@@ -15,7 +15,7 @@ from leadscore.demo.generate.contract import (
     TS,
     UNKNOWN_ACTIVITY_TYPES,
 )
-from leadscore.demo.generate.numeric import _ids, _take, _timestamps
+from leadscore.demo.generate.numeric import _lead_ids, _take, _timestamps
 from leadscore.demo.generate.parameters import US_PER_DAY, US_PER_SECOND
 
 
@@ -137,7 +137,7 @@ def _activity_faults(
     cols["activity_type"] = _replace(cols["activity_type"], variant, pc.choose(pick, *variants))
 
     ghost = n_leads + 1 + rng.integers(n_leads, size=orphan.size)
-    cols["lead_id"] = _replace(cols["lead_id"], orphan, _ids("L", ghost, 8))
+    cols["lead_id"] = _replace(cols["lead_id"], orphan, _lead_ids(ghost))
     cols["occurred_at"] = _replace(
         cols["occurred_at"], future, pa.array(_future_us(rng, future.size).astype(np.int64), TS)
     )
