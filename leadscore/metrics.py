@@ -164,6 +164,16 @@ def expected_calibration_error(y: np.ndarray, prob: np.ndarray, n_bins: int = 10
     return total / y.size
 
 
+def _labels_prob_rank(
+    y: np.ndarray, prob: np.ndarray, score: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The labels, the probabilities and the ranking score (``score``, or ``prob`` when it
+    is None) as float arrays, for :func:`evaluate` and :func:`evaluate_by_group`."""
+    y = _as_labels(y)
+    prob = np.asarray(prob, dtype=np.float64)
+    return y, prob, prob if score is None else np.asarray(score, dtype=np.float64)
+
+
 def evaluate(
     y: np.ndarray,
     prob: np.ndarray,
@@ -178,9 +188,7 @@ def evaluate(
     score: the ranking score for ROC/PR-AUC, lift and precision@k (defaults to prob; pass the
     raw model margin so that ties introduced by isotonic calibration do not blur the ranking).
     precision@k uses k = max(1, round(k_fraction x rows))."""
-    y = _as_labels(y)
-    prob = np.asarray(prob, dtype=np.float64)
-    rank = prob if score is None else np.asarray(score, dtype=np.float64)
+    y, prob, rank = _labels_prob_rank(y, prob, score)
     precision, recall, f1 = precision_recall_f1(y, prob, threshold)
     k = max(1, round(k_fraction * y.size)) if y.size else 0
     return {
@@ -215,9 +223,7 @@ def evaluate_by_group(
     """:func:`evaluate` for each distinct value of ``groups`` (strings), sorted by group.
     precision@k uses k = k_fraction of the group's rows."""
     groups = np.array([str(v) for v in np.asarray(groups, dtype=object)], dtype=object)
-    y = _as_labels(y)
-    prob = np.asarray(prob, dtype=np.float64)
-    rank = prob if score is None else np.asarray(score, dtype=np.float64)
+    y, prob, rank = _labels_prob_rank(y, prob, score)
     out: dict[str, dict[str, float | int | None]] = {}
     for g in sorted(set(groups)):
         mask = groups == g

@@ -37,41 +37,41 @@ SUMMARY_TABLES: tuple[str, ...] = (
 )
 
 
+def _read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
+    """The database opened read-only; use it in a ``with`` block, which closes it."""
+    return duckdb.connect(str(db_path), read_only=True)
+
+
+def _names(con: duckdb.DuckDBPyConnection, sql: str) -> set[str]:
+    """The first column of a query's rows (table or column names), as a set."""
+    return {row[0] for row in con.execute(sql).fetchall()}
+
+
 def table_counts(db_path: Path) -> dict[str, int]:
     """Row count of each summary table present in the database."""
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        present = {
-            row[0]
-            for row in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'main'"
-            ).fetchall()
-        }
+    with _read_only(db_path) as con:
+        present = _names(
+            con, "select table_name from information_schema.tables where table_schema = 'main'"
+        )
         counts: dict[str, int] = {}
         for name in SUMMARY_TABLES:
             if name in present:
                 counts[name] = con.execute(f'select count(*) from "{name}"').fetchall()[0][0]
         return counts
-    finally:
-        con.close()
 
 
 def rejected_by_reason(db_path: Path) -> list[tuple[str, str, int]]:
     """(source_table, reason, rows) of the quarantine, largest first."""
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
+    with _read_only(db_path) as con:
         return con.execute(
             "select source_table, rejection_reason, count(*) from stg_crm__rejected_rows "
             "group by all order by 3 desc"
         ).fetchall()
-    finally:
-        con.close()
 
 
 def scoring_overview(db_path: Path, n_leads: int = 5) -> list[str]:
     """The latest scoring run: model, tiers, the first leads to call and why."""
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
+    with _read_only(db_path) as con:
         run = con.execute(
             "select as_of, model_version, n_leads_scored, n_hot, n_warm, n_cold, notes "
             "from scoring_runs order by as_of desc, scored_at desc limit 1"
@@ -81,8 +81,6 @@ def scoring_overview(db_path: Path, n_leads: int = 5) -> list[str]:
             "select lead_id, score, recommended_action, top_reasons_text from lead_scores "
             f"order by priority_rank limit {int(n_leads)}"
         ).fetchall()
-    finally:
-        con.close()
     if not run:
         return []
     as_of, version, n, hot, warm, cold, notes = run[0]
@@ -106,23 +104,18 @@ def _pct(value: float | None) -> str:
 def operating_threshold(db_path: Path) -> list[str]:
     """The recommended score_thresholds row: chosen on the valid figures, with the test
     figures (what to expect) beside them."""
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        columns = {
-            row[0]
-            for row in con.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = 'main' and table_name = 'score_thresholds'"
-            ).fetchall()
-        }
+    with _read_only(db_path) as con:
+        columns = _names(
+            con,
+            "select column_name from information_schema.columns "
+            "where table_schema = 'main' and table_name = 'score_thresholds'",
+        )
         if "valid_precision" not in columns:
             return []
         found = con.execute(
             "select threshold_score, valid_precision, valid_recall, precision, recall "
             "from score_thresholds where is_recommended"
         ).fetchall()
-    finally:
-        con.close()
     if not found:
         return []
     score, valid_p, valid_r, test_p, test_r = found[0]

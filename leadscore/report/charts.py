@@ -27,6 +27,7 @@ MAX_LABEL_CHARS = 32  # bar labels
 MAX_LEGEND_CHARS = 60
 
 Format = Callable[[float], str]
+Scale = Callable[[float], float]  # a data value to its SVG coordinate
 
 
 def default_format(value: float) -> str:
@@ -113,8 +114,13 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
         k += 1
 
 
+def _is_finite(value: float | None) -> bool:
+    """A value to draw: not None, NaN or infinite."""
+    return value is not None and math.isfinite(float(value))
+
+
 def _finite(values: Sequence[float | None]) -> list[float]:
-    return [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    return [float(v) for v in values if _is_finite(v)]
 
 
 def _range(axis: Axis, values: list[float]) -> tuple[float, float, list[tuple[float, str]]]:
@@ -253,8 +259,8 @@ def _width(s: Series) -> float:
 def _path(
     xs: Sequence[float],
     ys: Sequence[float | None],
-    sx: Callable[[float], float],
-    sy: Callable[[float], float],
+    sx: Scale,
+    sy: Scale,
     colour: str,
     dash: str,
     width: float,
@@ -263,7 +269,7 @@ def _path(
     """One polyline; a missing y starts a new piece."""
     d, pen_down = [], False
     for x, y in zip(xs, ys, strict=True):
-        if y is None or not math.isfinite(float(y)):
+        if not _is_finite(y):
             pen_down = False
             continue
         d.append(f"{'L' if pen_down else 'M'}{sx(float(x)):.1f},{sy(float(y)):.1f}")
@@ -277,15 +283,15 @@ def _path(
 
 def _markers(
     s: Series,
-    sx: Callable[[float], float],
-    sy: Callable[[float], float],
+    sx: Scale,
+    sy: Scale,
     colour: str,
     x_fmt: Format,
     y_fmt: Format,
 ) -> list[str]:
     out = []
     for x, y in zip(s.x, s.y, strict=True):
-        if y is None or not math.isfinite(float(y)):
+        if not _is_finite(y):
             continue
         tip = f"{s.name}: {x_fmt(float(x))}, {y_fmt(float(y))}"
         out.append(
@@ -298,8 +304,8 @@ def _markers(
 def _grid_and_axes(
     x_ticks: list[tuple[float, str]],
     y_ticks: list[tuple[float, str]],
-    sx: Callable[[float], float],
-    sy: Callable[[float], float],
+    sx: Scale,
+    sy: Scale,
     left: float,
     top: float,
     plot_w: float,

@@ -26,6 +26,9 @@ END = pd.Timestamp(END_DATE + timedelta(days=1))  # every clean event is before 
 REPO = Path(__file__).resolve().parents[2]
 
 TS = pa.timestamp("us")
+# The raw tables' contract (what the dbt sources read), written out here on purpose and not
+# imported from leadscore.demo.generate.contract.SCHEMAS: a second source of truth, so that
+# a change to the contract fails test_schema until it is made here (and in dbt) as well.
 EXPECTED_SCHEMAS = {
     "leads": [
         ("lead_id", pa.string()),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -172,12 +173,7 @@ def test_gate_rejects_a_worse_model_and_keeps_it_with_the_reason():
     first = update_registry(None, lambda: (labelled, None), T0, FAST, RegistryPolicy(), **quiet)
     assert first.column("status").to_pylist() == ["champion"]
     # a challenger that cannot use the signal is worse on the same test rows: rejected
-    blind = TrainingConfig(
-        search_budget_seconds=2,
-        max_search_trials=2,
-        min_training_conversions=20,
-        exclude_features=("n_signal_30d", "industry", "is_corporate_email"),
-    )
+    blind = replace(FAST, exclude_features=("n_signal_30d", "industry", "is_corporate_email"))
     forced = RegistryPolicy(force_retrain=True)
     second = update_registry(first, lambda: (labelled, None), T0, blind, forced, **quiet)
     rows = second.to_pylist()

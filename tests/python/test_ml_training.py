@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import duckdb
@@ -186,12 +187,8 @@ def test_unseen_categories_and_nulls_score_and_are_counted(report, splits):
 
 def test_training_is_deterministic_given_the_seed(splits):
     train, valid, test = splits
-    cfg = TrainingConfig(
-        search_budget_seconds=1000,
-        max_search_trials=2,
-        min_training_conversions=20,
-        model_types=("xgboost",),
-        class_weight_variants=False,
+    cfg = replace(
+        FAST, search_budget_seconds=1000, model_types=("xgboost",), class_weight_variants=False
     )
     a = train_candidates(train, valid, test, cfg)
     b = train_candidates(train, valid, test, cfg)
@@ -211,13 +208,7 @@ def test_a_spent_budget_still_tries_the_default_setting(splits):
 
 def test_log_loss_selection_and_platt_calibration(splits):
     train, valid, test = splits
-    cfg = TrainingConfig(
-        search_budget_seconds=5,
-        max_search_trials=1,
-        min_training_conversions=20,
-        selection_metric="log_loss",
-        calibration="platt",
-    )
+    cfg = replace(FAST, max_search_trials=1, selection_metric="log_loss", calibration="platt")
     rep = train_candidates(train, valid, test, cfg)
     chosen_from = [c for c in rep.candidates if c["valid_selection_score"] is not None]
     best = min(chosen_from, key=lambda c: c["valid_selection_score"])  # lower wins
@@ -239,12 +230,7 @@ def test_xgboost_learns_an_interaction_the_linear_model_cannot():
             {"snapshot_at": pa.array(at, pa.timestamp("us")), "a": a, "b": b, "is_converted": y}
         )
 
-    cfg = TrainingConfig(
-        search_budget_seconds=5,
-        max_search_trials=1,
-        min_training_conversions=20,
-        class_weight_variants=False,
-    )
+    cfg = replace(FAST, max_search_trials=1, class_weight_variants=False)
     rep = train_candidates(xor_table(3000, 0), xor_table(1000, 30), xor_table(1000, 60), cfg)
     # the Bayes-optimal AUC of this XOR is 0.775 (two score levels, 0.4 vs 0.03)
     assert rep.candidate("xgboost")["metrics"]["roc_auc"] > 0.74

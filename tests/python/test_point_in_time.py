@@ -117,6 +117,13 @@ def _differences(left: dict[str, dict], right: dict[str, dict]) -> list[str]:
     return out
 
 
+def _training_leads_at(run: DbtRun, at: datetime, rest: str) -> list[str]:
+    """lead_id of the training snapshots at ``at``; ``rest`` goes on the query (a further
+    condition, an order and limit)."""
+    sql = f"select lead_id from training_snapshots where snapshot_at = timestamp '{at}' {rest}"
+    return [r[0] for r in run.query(sql)]
+
+
 @pytest.fixture(scope="module")
 def leak_check(tmp_path_factory: pytest.TempPathFactory):
     """Full data with activities exactly at T, and the same data cut at T; features as of T
@@ -136,13 +143,7 @@ def leak_check(tmp_path_factory: pytest.TempPathFactory):
 
     probe = run_dbt(BUILD, full, work / "probe_run")
     assert probe.returncode == 0, probe.output[-4000:]
-    open_at_t = [
-        r[0]
-        for r in probe.query(
-            f"select lead_id from training_snapshots where snapshot_at = timestamp '{t}' "
-            "order by lead_id limit 25"
-        )
-    ]
+    open_at_t = _training_leads_at(probe, t, "order by lead_id limit 25")
     assert len(open_at_t) >= 10, "too few open leads at T for a meaningful test"
     _add_boundary_activities(full, t, open_at_t)
     cut = _copy_raw(full, work / "cut_raw", t)
@@ -181,13 +182,7 @@ def test_label_is_not_visible_in_features(leak_check):
     """The converters at T (label true) have their conversion only in the full data; their
     features match the cut data, where the conversion does not exist yet."""
     t, full_run, _, cut_at_t = leak_check
-    positives = [
-        r[0]
-        for r in full_run.query(
-            f"select lead_id from training_snapshots where snapshot_at = timestamp '{t}' "
-            "and is_converted"
-        )
-    ]
+    positives = _training_leads_at(full_run, t, "and is_converted")
     assert len(positives) >= 5, "too few converters at T for a meaningful test"
     training = _features(full_run, "training_snapshots", "snapshot_at", t)
     scoring = _features(cut_at_t, "lead_features", "as_of", t)

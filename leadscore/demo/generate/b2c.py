@@ -54,7 +54,15 @@ from leadscore.demo.generate.config import GeneratorConfig, _epoch_us, _shift_mo
 from leadscore.demo.generate.contract import FAULT_KINDS, SCHEMAS, TS
 from leadscore.demo.generate.drift import DRIFT_COUNTS
 from leadscore.demo.generate.lifecycle import Chunk
-from leadscore.demo.generate.numeric import _column, _draw, _ids, _rng, _take, _timestamps
+from leadscore.demo.generate.numeric import (
+    _column,
+    _draw,
+    _ids,
+    _lead_ids,
+    _rng,
+    _take,
+    _timestamps,
+)
 from leadscore.demo.generate.opportunities import _truth_table
 from leadscore.demo.generate.parameters import COUNTRIES, US_PER_DAY, US_PER_SECOND
 from leadscore.demo.generate.population import _created_at, _propensity
@@ -181,7 +189,7 @@ def _leads(rng: np.random.Generator, cfg: GeneratorConfig, first: int, n: int) -
     logit = B2C_INTERCEPT + fit + B2C_INTEREST * interest
     logit = logit + np.where(after_shift, np.log(SHIFT_ODDS_RATIO), 0.0)
     return _Leads(
-        lead_id=_ids("L", np.arange(first + 1, first + n + 1), 8),
+        lead_id=_lead_ids(np.arange(first + 1, first + n + 1)),
         created=created,
         source=source,
         country=country,

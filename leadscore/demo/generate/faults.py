@@ -15,7 +15,7 @@ from leadscore.demo.generate.contract import (
     TS,
     UNKNOWN_ACTIVITY_TYPES,
 )
-from leadscore.demo.generate.numeric import _ids, _take, _timestamps
+from leadscore.demo.generate.numeric import _lead_ids, _take, _timestamps
 from leadscore.demo.generate.parameters import US_PER_DAY, US_PER_SECOND
 
 
@@ -60,15 +60,26 @@ def _duplicate_rows(rng: np.random.Generator, table: pa.Table, k: int) -> tuple[
     return table.take(np.sort(np.concatenate([np.arange(n), dup]))), dup.size
 
 
-def _lead_faults(
-    rng: np.random.Generator, table: pa.Table, rate: float, counts: dict[str, int]
-) -> pa.Table:
+def _fault_rows(
+    rng: np.random.Generator, table: pa.Table, rate: float, parts: int
+) -> tuple[int, dict[str, pa.Array], list[np.ndarray]] | None:
+    """What a table's faults start from: k (rows per fault kind), the columns (one chunk
+    each, to edit) and ``parts`` disjoint sorted sets of k rows; None when there are none."""
     n = table.num_rows
     k = _fault_count(n, rate)
     if k == 0:
-        return table
+        return None
     cols = {name: table.column(name).combine_chunks() for name in table.column_names}
-    null_rows, email_rows, placeholder_rows, size_rows = _disjoint_rows(rng, n, k, 4)
+    return k, cols, _disjoint_rows(rng, n, k, parts)
+
+
+def _lead_faults(
+    rng: np.random.Generator, table: pa.Table, rate: float, counts: dict[str, int]
+) -> pa.Table:
+    start = _fault_rows(rng, table, rate, 4)
+    if start is None:
+        return table
+    k, cols, (null_rows, email_rows, placeholder_rows, size_rows) = start
 
     nullable = ("industry", "country", "job_title", "email")
     which = rng.integers(len(nullable), size=null_rows.size)
@@ -103,12 +114,10 @@ def _lead_faults(
 def _activity_faults(
     rng: np.random.Generator, table: pa.Table, rate: float, n_leads: int, counts: dict[str, int]
 ) -> pa.Table:
-    n = table.num_rows
-    k = _fault_count(n, rate)
-    if k == 0:
+    start = _fault_rows(rng, table, rate, 6)
+    if start is None:
         return table
-    cols = {name: table.column(name).combine_chunks() for name in table.column_names}
-    null_lead, null_time, unknown, variant, orphan, future = _disjoint_rows(rng, n, k, 6)
+    k, cols, (null_lead, null_time, unknown, variant, orphan, future) = start
 
     cols["lead_id"] = _set_null(cols["lead_id"], null_lead)
     cols["occurred_at"] = _set_null(cols["occurred_at"], null_time)
@@ -128,7 +137,7 @@ def _activity_faults(
     cols["activity_type"] = _replace(cols["activity_type"], variant, pc.choose(pick, *variants))
 
     ghost = n_leads + 1 + rng.integers(n_leads, size=orphan.size)
-    cols["lead_id"] = _replace(cols["lead_id"], orphan, _ids("L", ghost, 8))
+    cols["lead_id"] = _replace(cols["lead_id"], orphan, _lead_ids(ghost))
     cols["occurred_at"] = _replace(
         cols["occurred_at"], future, pa.array(_future_us(rng, future.size).astype(np.int64), TS)
     )
@@ -150,12 +159,10 @@ def _activity_faults(
 def _opportunity_faults(
     rng: np.random.Generator, table: pa.Table, rate: float, counts: dict[str, int]
 ) -> pa.Table:
-    n = table.num_rows
-    k = _fault_count(n, rate)
-    if k == 0:
+    start = _fault_rows(rng, table, rate, 2)
+    if start is None:
         return table
-    cols = {name: table.column(name).combine_chunks() for name in table.column_names}
-    future, negative = _disjoint_rows(rng, n, k, 2)
+    _, cols, (future, negative) = start
 
     created = _future_us(rng, future.size)
     closed = pc.take(cols["closed_at"], future).is_valid().to_numpy(zero_copy_only=False)

@@ -46,6 +46,11 @@ def _ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     return pc.binary_join_element_wise(prefix, digits, "")
 
 
+def _lead_ids(numbers: np.ndarray) -> pa.Array:
+    """Lead ids: ``L`` and the number in 8 digits (the chunks' leads, orphan-fault leads)."""
+    return _ids("L", numbers, 8)
+
+
 def _take(values: Sequence[str], idx: np.ndarray) -> pa.Array:
     return pc.take(pa.array(values, pa.string()), pa.array(idx, pa.int64()))
 

@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 
 from leadscore.demo.generate.config import GeneratorConfig
 from leadscore.demo.generate.contract import SCHEMAS
-from leadscore.demo.generate.numeric import _column, _draw, _ids, _sigmoid, _take, _timestamps
+from leadscore.demo.generate.numeric import _column, _draw, _lead_ids, _sigmoid, _take, _timestamps
 from leadscore.demo.generate.parameters import (
     ALL_SOURCES,
     COMPANY_PREFIXES,
@@ -156,7 +156,7 @@ def _leads(rng: np.random.Generator, cfg: GeneratorConfig, first: int, n: int) -
     interest = rng.normal(_column(ALL_SOURCES, 3)[source], 1.0)
     propensity = _propensity(_propensity_logit(fit, interest))
     return LeadFrame(
-        lead_id=_ids("L", np.arange(first + 1, first + n + 1), 8),
+        lead_id=_lead_ids(np.arange(first + 1, first + n + 1)),
         created=created,
         source=source,
         size=size,
