@@ -11,6 +11,7 @@ chosen k's fit is the model: nothing is refitted."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -109,3 +110,34 @@ def choose_k(
                 f"segment_k_tolerance {tolerance} of the best k={best.k} ({best.silhouette:.3f})"
             )
     return best.k, f"best silhouette ({best.silhouette:.3f})"
+
+
+def selection_json(
+    candidates: Sequence[KCandidate],
+    k: int,
+    reason: str,
+    n_fit_rows: int,
+    config: SegmentationConfig,
+) -> str:
+    """The search of one run as stored in segment_centroids.selection_json: the chosen k,
+    why, the rows and features, and every candidate's scores (read by
+    ``leadscore.segmentation.runs.model_selection``)."""
+    return json.dumps(
+        {
+            "chosen_k": k,
+            "reason": reason,
+            "n_fit_rows": n_fit_rows,
+            "n_silhouette_rows": min(n_fit_rows, config.silhouette_rows),
+            "features": list(config.features),
+            "candidates": [
+                {
+                    "k": c.k,
+                    "inertia": c.inertia,
+                    "silhouette": c.silhouette,
+                    "is_warm_started": c.is_warm_started,
+                    "note": c.note,
+                }
+                for c in candidates
+            ],
+        }
+    )

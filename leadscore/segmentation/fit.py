@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+from sklearn.cluster import KMeans
 
-from leadscore.segmentation.choosing_k import choose_k, evaluate_k_range
+from leadscore.segmentation.choosing_k import (
+    KCandidate,
+    choose_k,
+    evaluate_k_range,
+    selection_json,
+)
 from leadscore.segmentation.config import SegmentationConfig
 from leadscore.segmentation.naming import (
     NameTerm,
@@ -26,7 +33,25 @@ from leadscore.segmentation.naming import (
 )
 from leadscore.segmentation.scaling import FeatureScaler
 from leadscore.segmentation.schemas import CENTROID_SCHEMA, naive
-from leadscore.segmentation.stable_ids import match_cluster_ids, previous_run
+from leadscore.segmentation.stable_ids import (
+    PreviousRun,
+    cluster_ids,
+    previous_in_scaled_space,
+    previous_run,
+    warm_start,
+)
+
+
+@dataclass(frozen=True)
+class Clusters:
+    """The chosen fit's clusters in id order of hand-out (largest first), with their ids."""
+
+    ids: list[int]
+    distances: list[float | None]  # to the matched previous centroid; None = a new id
+    centers_z: np.ndarray
+    sizes: np.ndarray
+    shares: np.ndarray
+    contrast: np.ndarray  # centroid minus the other leads' mean, in sd
 
 
 def fit_segments(
@@ -46,94 +71,81 @@ def fit_segments(
     scaler = FeatureScaler.fit(sample, config.features, source)
     z = scaler.scaled(sample, source)
     previous = None if config.reset_ids else previous_run(history, as_of)
-    common: list[int] = []
-    old_z = np.empty((0, 0))
-    if previous is not None:
-        common = [j for j, f in enumerate(config.features) if f in previous.features]
-        old_cols = [previous.features.index(config.features[j]) for j in common]
-        mean = np.asarray(scaler.mean)[common]
-        scale = np.asarray(scaler.scale)[common]
-        old_z = (previous.centers[:, old_cols] - mean) / scale
-    same_space = previous is not None and len(common) == len(config.features)
-    warm_init = old_z if same_space and len(np.unique(old_z, axis=0)) == len(old_z) else None
-    candidates = evaluate_k_range(z, config, warm_init)
-    k, reason = choose_k(
-        candidates, len(previous.ids) if previous is not None else None, config.k_tolerance
-    )
+    common, old_z = previous_in_scaled_space(previous, scaler)
+    candidates = evaluate_k_range(z, config, warm_start(common, old_z, len(scaler.features)))
+    previous_k = len(previous.ids) if previous is not None else None
+    k, reason = choose_k(candidates, previous_k, config.k_tolerance)
     if k is None:
         return CENTROID_SCHEMA.empty_table()
     chosen = next(c for c in candidates if c.k == k)
-    fitted = chosen.model
-    assert fitted is not None
-    centers_z = fitted.cluster_centers_
-    sizes = np.bincount(fitted.labels_, minlength=k)
-    order = sorted(range(k), key=lambda i: (-sizes[i], i))  # new ids go to big clusters first
-    centers_z, sizes = centers_z[order], sizes[order]
-    if previous is not None and common:
-        ids, distances = match_cluster_ids(
-            centers_z[:, common], old_z, previous.ids, previous.next_id, config.match_radius
-        )
-    else:
-        start = previous.next_id if previous is not None else 1
-        ids, distances = list(range(start, start + k)), [None] * k
-    centers_x = centers_z * np.asarray(scaler.scale) + np.asarray(scaler.mean)
+    assert chosen.model is not None
+    centers_z, sizes = by_size(chosen.model)
+    ids, distances = cluster_ids(centers_z, previous, common, old_z, config.match_radius)
     shares = sizes / max(1, len(z))
-    contrast = contrast_with_rest(centers_z, shares)
+    clusters = Clusters(
+        ids, distances, centers_z, sizes, shares, contrast_with_rest(centers_z, shares)
+    )
+    selection = selection_json(candidates, k, reason, len(z), config)
+    return _centroid_table(as_of, chosen, clusters, previous, scaler, name_terms, config, selection)
+
+
+def by_size(fitted: KMeans) -> tuple[np.ndarray, np.ndarray]:
+    """The fit's centroids (scaled) and sample sizes, largest cluster first (new ids go to
+    big clusters first)."""
+    k = len(fitted.cluster_centers_)
+    sizes = np.bincount(fitted.labels_, minlength=k)
+    order = sorted(range(k), key=lambda i: (-sizes[i], i))
+    return fitted.cluster_centers_[order], sizes[order]
+
+
+def _centroid_table(
+    as_of: datetime,
+    chosen: KCandidate,
+    clusters: Clusters,
+    previous: PreviousRun | None,
+    scaler: FeatureScaler,
+    name_terms: Sequence[Mapping[str, Any]],
+    config: SegmentationConfig,
+    selection: str,
+) -> pa.Table:
+    """One segment_centroids row per cluster, in cluster_id order."""
+    assert chosen.model is not None
+    features = config.features
     names = cluster_names(
-        contrast,
-        ids,
-        config.features,
+        clusters.contrast,
+        clusters.ids,
+        features,
         scaler.constant,
         NameTerm.from_rows(name_terms),
         config.name_z_threshold,
         config.name_max_terms,
     )
-    selection_json = json.dumps(
-        {
-            "chosen_k": k,
-            "reason": reason,
-            "n_fit_rows": len(z),
-            "n_silhouette_rows": min(len(z), config.silhouette_rows),
-            "features": list(config.features),
-            "candidates": [
-                {
-                    "k": c.k,
-                    "inertia": c.inertia,
-                    "silhouette": c.silhouette,
-                    "is_warm_started": c.is_warm_started,
-                    "note": c.note,
-                }
-                for c in candidates
-            ],
-        }
-    )
+    centers_x = clusters.centers_z * np.asarray(scaler.scale) + np.asarray(scaler.mean)
     scaler_json = scaler.to_json()
     rows = [
         {
             "as_of": as_of,
-            "cluster_id": ids[i],
+            "cluster_id": clusters.ids[i],
             "cluster_name": names[i],
-            "k": k,
-            "n_sample_members": int(sizes[i]),
-            "sample_share": float(shares[i]),
-            "inertia": float(fitted.inertia_),
+            "k": chosen.k,
+            "n_sample_members": int(clusters.sizes[i]),
+            "sample_share": float(clusters.shares[i]),
+            "inertia": float(chosen.model.inertia_),
             "is_warm_started": chosen.is_warm_started,
             "previous_as_of": previous.as_of if previous is not None else None,
-            "previous_distance": distances[i],
-            "is_new_cluster": distances[i] is None,
+            "previous_distance": clusters.distances[i],
+            "is_new_cluster": clusters.distances[i] is None,
             "distinguishing_features": distinguishing_features(
-                contrast[i], config.features, config.name_z_threshold
+                clusters.contrast[i], features, config.name_z_threshold
             ),
-            "centroid_json": json.dumps(
-                dict(zip(config.features, centers_x[i].tolist(), strict=True))
-            ),
+            "centroid_json": json.dumps(dict(zip(features, centers_x[i].tolist(), strict=True))),
             "centroid_z_json": json.dumps(
-                dict(zip(config.features, centers_z[i].tolist(), strict=True))
+                dict(zip(features, clusters.centers_z[i].tolist(), strict=True))
             ),
             "scaler_json": scaler_json,
-            "selection_json": selection_json,
+            "selection_json": selection,
         }
-        for i in range(k)
+        for i in range(chosen.k)
     ]
     rows.sort(key=lambda r: r["cluster_id"])
     return pa.Table.from_pylist(rows, schema=CENTROID_SCHEMA)

@@ -19,6 +19,8 @@ import numpy as np
 import pyarrow as pa
 from scipy.optimize import linear_sum_assignment
 
+from leadscore.segmentation.scaling import FeatureScaler
+
 
 def match_cluster_ids(
     new_centers: np.ndarray,
@@ -88,3 +90,45 @@ def previous_run(history: pa.Table | None, as_of: datetime) -> PreviousRun | Non
     centers = np.array([[c[f] for f in features] for c in centroids], dtype=np.float64)
     next_id = max(int(r["cluster_id"]) for r in rows) + 1
     return PreviousRun(chosen, [int(r["cluster_id"]) for r in run], features, centers, next_id)
+
+
+def previous_in_scaled_space(
+    previous: PreviousRun | None, scaler: FeatureScaler
+) -> tuple[list[int], np.ndarray]:
+    """The columns of ``scaler.features`` the previous run also clustered on, and the
+    previous centroids on them, standardized with this run's scaler (no columns and no
+    centroids without a previous run)."""
+    if previous is None:
+        return [], np.empty((0, 0))
+    common = [j for j, f in enumerate(scaler.features) if f in previous.features]
+    old_cols = [previous.features.index(scaler.features[j]) for j in common]
+    mean = np.asarray(scaler.mean)[common]
+    scale = np.asarray(scaler.scale)[common]
+    return common, (previous.centers[:, old_cols] - mean) / scale
+
+
+def warm_start(common: Sequence[int], old_z: np.ndarray, n_features: int) -> np.ndarray | None:
+    """The previous centroids as K-Means starting points: only when the previous run used
+    the same features and its centroids are distinct (K-Means needs distinct starts)."""
+    same_space = len(common) == n_features
+    return old_z if same_space and len(np.unique(old_z, axis=0)) == len(old_z) else None
+
+
+def cluster_ids(
+    centers_z: np.ndarray,
+    previous: PreviousRun | None,
+    common: Sequence[int],
+    old_z: np.ndarray,
+    radius: float,
+) -> tuple[list[int], list[float | None]]:
+    """Ids of this run's centroids (rows in the order new ids are handed out) and their
+    distances to the matched previous centroid: :func:`match_cluster_ids` on the features
+    both runs share; without a previous run (or a shared feature), fresh ids from one above
+    the largest ever used (1 on the first run)."""
+    k = len(centers_z)
+    if previous is not None and common:
+        return match_cluster_ids(
+            centers_z[:, list(common)], old_z, previous.ids, previous.next_id, radius
+        )
+    start = previous.next_id if previous is not None else 1
+    return list(range(start, start + k)), [None] * k
