@@ -59,29 +59,13 @@ def build_profiles(
         return schema.empty_table()
     member = pc.fill_null(members.column("cluster_id"), -1).to_numpy(zero_copy_only=False)
     raw = raw_matrix(members, feature_names, "lead_features")
-    outliers = members.column("is_outlier")
-    flags = None
-    if members.num_rows and outliers.null_count < members.num_rows:
-        flags = pc.fill_null(outliers, False).to_numpy(zero_copy_only=False).astype(bool)
-
-    snap_ids = np.empty(0, dtype=np.int64)
-    converted = np.empty(0, dtype=bool)
-    if matured_snapshots.num_rows:
-        snap_ids, _, _ = segmenter.assign(matured_snapshots, "training_snapshots")
-        converted = (
-            pc.fill_null(pc.cast(matured_snapshots.column("is_converted"), pa.bool_()), False)
-            .to_numpy(zero_copy_only=False)
-            .astype(bool)
-        )
+    flags = _outlier_flags(members)
+    snap_ids, converted = snapshot_conversions(segmenter, matured_snapshots)
     overall = float(converted.mean()) if len(converted) else None
     n_total = int((member >= 0).sum())
     rows = []
     for cluster_id in segmenter.ids.tolist():
         in_cluster = member == cluster_id
-        snaps = snap_ids == cluster_id
-        n_snaps, n_conv = int(snaps.sum()), int(converted[snaps].sum())
-        rate = n_conv / n_snaps if n_snaps else None
-        low, high = wilson_interval(n_conv, n_snaps)
         row: dict[str, Any] = {
             "as_of": as_of,
             "cluster_id": cluster_id,
@@ -89,12 +73,7 @@ def build_profiles(
             "n_leads": int(in_cluster.sum()),
             "share_of_leads": float(in_cluster.sum() / n_total) if n_total else None,
             "n_outliers": None if flags is None else int(flags[in_cluster].sum()),
-            "n_matured_snapshots": n_snaps,
-            "n_converted": n_conv,
-            "conversion_rate": rate,
-            "conversion_rate_low": low,
-            "conversion_rate_high": high,
-            "conversion_lift": rate / overall if rate is not None and overall else None,
+            **_conversion(converted[snap_ids == cluster_id], overall),
             "distinguishing_features": segmenter.distinguishing[cluster_id],
         }
         for j, feature in enumerate(feature_names):
@@ -103,3 +82,42 @@ def build_profiles(
             row[f"avg_{feature}"] = float(values.mean()) if values.size else None
         rows.append(row)
     return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _outlier_flags(members: pa.Table) -> np.ndarray | None:
+    """is_outlier of every member, None when it is NULL throughout (outliers are off)."""
+    outliers = members.column("is_outlier")
+    if not members.num_rows or outliers.null_count == members.num_rows:
+        return None
+    return pc.fill_null(outliers, False).to_numpy(zero_copy_only=False).astype(bool)
+
+
+def snapshot_conversions(
+    segmenter: Segmenter, matured_snapshots: pa.Table
+) -> tuple[np.ndarray, np.ndarray]:
+    """The cluster id of every matured snapshot on this run's centroids, and whether it
+    converted (NULL = not converted)."""
+    if not matured_snapshots.num_rows:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=bool)
+    snap_ids, _, _ = segmenter.assign(matured_snapshots, "training_snapshots")
+    converted = (
+        pc.fill_null(pc.cast(matured_snapshots.column("is_converted"), pa.bool_()), False)
+        .to_numpy(zero_copy_only=False)
+        .astype(bool)
+    )
+    return snap_ids, converted
+
+
+def _conversion(converted: np.ndarray, overall: float | None) -> dict[str, Any]:
+    """The conversion columns of one cluster from its snapshots' outcomes."""
+    n_snaps, n_conv = len(converted), int(converted.sum())
+    rate = n_conv / n_snaps if n_snaps else None
+    low, high = wilson_interval(n_conv, n_snaps)
+    return {
+        "n_matured_snapshots": n_snaps,
+        "n_converted": n_conv,
+        "conversion_rate": rate,
+        "conversion_rate_low": low,
+        "conversion_rate_high": high,
+        "conversion_lift": rate / overall if rate is not None and overall else None,
+    }
