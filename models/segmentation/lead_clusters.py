@@ -1,7 +1,7 @@
 """lead_clusters: every open lead assigned to the nearest centroid of this as_of, with the
-DBSCAN outlier flag when segment_outlier_method is dbscan (leadscore.segmentation)."""
+DBSCAN outlier flag when segment_outlier_method is dbscan (leadscore.segmentation.assign)."""
 
-from leadscore.segmentation import clusters_of_run
+from leadscore.segmentation.runs import clusters_of_run
 
 
 def model(dbt, session):

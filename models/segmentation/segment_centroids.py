@@ -1,7 +1,7 @@
 """segment_centroids: the K-Means model of every run, one row per (as_of, cluster_id), never
-deleted; ids stay stable across runs (leadscore.segmentation.fit_segments)."""
+deleted; ids stay stable across runs (leadscore.segmentation.fit)."""
 
-from leadscore.segmentation import centroids_of_run
+from leadscore.segmentation.runs import centroids_of_run
 
 
 def model(dbt, session):

@@ -1,9 +1,9 @@
 """segment_model_selection: the elbow and silhouette curve of the K-Means k search of every
 run, one row per (as_of, k), with the chosen k. The search runs in segment_centroids (it
 fits every k once); this model expands the curve each run stored there.
-leadscore.segmentation.model_selection holds the logic."""
+leadscore.segmentation.runs.model_selection holds the logic."""
 
-from leadscore.segmentation import model_selection
+from leadscore.segmentation.runs import model_selection
 
 
 def model(dbt, session):

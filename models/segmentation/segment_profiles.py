@@ -1,7 +1,7 @@
 """segment_profiles: one row per cluster of this as_of: size, feature means, conversion rate
-of matured snapshots on the same centroids, name (leadscore.segmentation.build_profiles)."""
+of matured snapshots on the same centroids, name (leadscore.segmentation.profiles)."""
 
-from leadscore.segmentation import profiles_of_run
+from leadscore.segmentation.runs import profiles_of_run
 
 
 def model(dbt, session):
