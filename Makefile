@@ -44,7 +44,7 @@ data: $(STAMP)
 	fi
 
 build: $(STAMP)
-	$(BIN)/dbt build
+	$(BIN)/leadscore build
 
 # Scoring runs before the latest data, oldest first (dates already scored are skipped): two
 # whose conversion window has matured (model_performance), then weekly ones (score_changes).

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 #: verb -> (module whose ``main(argv)`` runs it, one-line help)
 VERBS: dict[str, tuple[str, str]] = {
+    "build": ("leadscore.build", "dbt build, one at a time per database, with private files"),
     "generate": ("leadscore.demo.generate.cli", "write synthetic demo CRM data (raw tables)"),
     "backfill": ("leadscore.demo.backfill", "score the demo at earlier as_of dates"),
     "report": ("leadscore.report.cli", "write the HTML report from the Parquet exports"),

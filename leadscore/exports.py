@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import shutil
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -113,6 +114,38 @@ def _write_parquet(relation: duckdb.DuckDBPyRelation, path: Path) -> None:
     relation.write_parquet(str(path))
 
 
+# exports are for BI readers (other users): files 0644 and folders 0755 whatever the umask (a
+# build run by `leadscore build` has umask 077 so the DuckDB file stays private)
+EXPORT_FILE_MODE = 0o644
+EXPORT_DIR_MODE = 0o755
+# a temp file untouched this long before a run started belongs to a killed run
+STALE_TEMP_SECONDS = 60
+
+
+def _make_dirs(folder: Path, root: Path) -> None:
+    """folder and its parents up to root, each readable by BI (EXPORT_DIR_MODE)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in (folder, *folder.parents):
+        if path == root.parent or root not in (path, *path.parents):
+            break
+        path.chmod(EXPORT_DIR_MODE)
+
+
+def remove_stale_temps(folder: Path, started: float) -> list[Path]:
+    """Delete the ``.*.tmp`` files under folder last written more than STALE_TEMP_SECONDS
+    before ``started`` (a time.time()): what a killed export left; returns them."""
+    if not folder.is_dir():
+        return []
+    stale = [
+        path
+        for path in folder.rglob(".*.tmp")
+        if path.is_file() and path.stat().st_mtime < started - STALE_TEMP_SECONDS
+    ]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
 def _replace_atomically(target: Path, write: Callable[[Path], None]) -> None:
     """write(temp) in target's folder, then rename over target; on error drop the temp file.
 
@@ -120,13 +153,15 @@ def _replace_atomically(target: Path, write: Callable[[Path], None]) -> None:
     in: a reader sees the old or the new file, never half of one, and a reader that has the
     old file open keeps reading it (POSIX; on Windows a reader holding the file open makes
     the replace fail, and the run errors). On any error the previous good file stays. DuckDB
-    creates the temp file itself (not ``mkstemp``), so exports get the umask's permissions,
-    not 0600, and other users (the BI service) can read them. A killed process can leave a
-    ``.*.tmp`` file; no reader globbing ``*.parquet`` picks it up, and it is safe to delete.
+    creates the temp file itself; it is set to EXPORT_FILE_MODE before the swap, so other
+    users (the BI service) can read it. A killed process can leave a ``.*.tmp`` file; no
+    reader globbing ``*.parquet`` picks it up, and the next export removes it
+    (remove_stale_temps).
     """
     temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     try:
         write(temp)
+        temp.chmod(EXPORT_FILE_MODE)
         os.replace(temp, target)
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -136,7 +171,7 @@ def _replace_atomically(target: Path, write: Callable[[Path], None]) -> None:
 def _ensure_writable(folder: Path) -> None:
     probe = folder / f".write-test.{secrets.token_hex(6)}.tmp"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        _make_dirs(folder, folder)
         probe.touch(exist_ok=False)
         probe.unlink()
     except OSError as err:
@@ -264,7 +299,7 @@ def _export_partitioned(
         target = table_dir / f"{column}={label}" / PARTITION_FILE
         rewritten = label in rewrite or _stored_shape(target) != (n_rows, columns)
         if rewritten:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            _make_dirs(target.parent, folder)
             rows = plan.relation.filter(f"{quoted} = {_sql_literal(value)}")
             data = rows.project(f"* exclude ({quoted})")
             _replace_atomically(target, lambda temp, data=data: _write_parquet(data, temp))
@@ -336,9 +371,11 @@ def export_tables(
     files a reader can see the new lead_scores and the previous summary. ``_manifest.json``
     is written last and lists what the finished run wrote.
     """
+    started = time.time()
     rewrite = {partition_label(value) for value in rewrite_partitions}
     plans = _plan(con, sources, specs)
     _ensure_writable(folder)
+    remove_stale_temps(folder, started)
     files: list[ExportedFile] = []
     for plan in plans:
         if plan.spec.partition_by:

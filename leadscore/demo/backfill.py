@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 
+from leadscore.build import BuildRunning, build_session
 from leadscore.settings import environment
 
 DBT = Path(sys.executable).parent / "dbt"
@@ -102,6 +103,14 @@ def main(argv: list[str] | None = None) -> None:
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     db = environment().db
+    try:
+        with build_session(db):
+            _backfill(db, args)
+    except BuildRunning as err:
+        raise SystemExit(f"backfill: {err}") from None
+
+
+def _backfill(db: Path, args: argparse.Namespace) -> None:
     _dbt(["seed", "--quiet"])
     _dbt(["run", "--quiet", "--select", "+int_as_of_resolved"])
     default_as_of = _read(db, "select as_of from int_as_of_resolved")[0][0]

@@ -1,14 +1,16 @@
-{#- Every scoring of every lead: one row per (lead_id, as_of, model_version), appended by each
-    run. A rerun for the same as_of and model replaces that run's rows (delete+insert on the
-    key), so nothing is duplicated; other as_of dates are never touched, and full_refresh is
-    off so `dbt build --full-refresh` cannot wipe the history. -#}
+{#- Every scoring of every lead: one row per (lead_id, as_of), model_version a column,
+    appended by each run. A rerun for the same as_of, even with another model, replaces that
+    day's rows (delete+insert on as_of), so a day is never held twice; other as_of dates are
+    never touched, and full_refresh is off so `dbt build --full-refresh` cannot wipe the
+    history. -#}
 {{
     config(
         materialized='incremental',
-        unique_key=['lead_id', 'as_of', 'model_version'],
+        unique_key='as_of',
         incremental_strategy='delete+insert',
         full_refresh=false,
         on_schema_change='append_new_columns',
+        post_hook="{{ keep_latest_run(['lead_id', 'as_of']) }}",
     )
 }}
 

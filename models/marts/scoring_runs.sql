@@ -1,13 +1,14 @@
-{#- One row per scoring run (as_of, model_version): what was scored, with what, and what went
-    wrong along the way: no open lead at as_of, the rule fallback, leads with category values
-    the model never saw, features NULL for every lead. Incremental like the history (a rerun
-    replaces its own row, full_refresh off). -#}
+{#- One row per scoring day (as_of), the latest run's: what was scored, with what model, and
+    what went wrong along the way: no open lead at as_of, the rule fallback, leads with
+    category values the model never saw, features NULL for every lead. Incremental like the
+    history (a rerun of a day replaces its row, even with another model; full_refresh off). -#}
 {{
     config(
         materialized='incremental',
-        unique_key=['as_of', 'model_version'],
+        unique_key='as_of',
         incremental_strategy='delete+insert',
         full_refresh=false,
+        post_hook="{{ keep_latest_run(['as_of']) }}",
     )
 }}
 {% set feature_columns = [] %}

@@ -60,6 +60,17 @@ def steps(tmp_path_factory: pytest.TempPathFactory) -> dict:
     pinned = run_dbt([*REGISTRY_ONWARDS, *_vars(f"pinned_model_version: {target}")], raw, work)
     assert pinned.returncode == 0, pinned.output[-5000:]
     out["after_pin"] = _registry(pinned)
+    # the same as_of, now scored by another model: that day's history, run row and tier
+    # summary hold the new model's scores only
+    out["history_after_pin"] = pinned.query(
+        "select count(*), count(distinct (lead_id, as_of)), count(distinct as_of), "
+        "min(model_version), max(model_version) from lead_score_history"
+    )[0]
+    out["runs_after_pin"] = pinned.query("select as_of, model_version from scoring_runs")
+    out["tier_models_after_pin"] = pinned.query(
+        "select distinct model_version from lead_tier_summary"
+    )
+    out["n_open_leads"] = pinned.scalar("select count(*) from lead_scores")
     out["bad_pin"] = run_dbt(
         [*REGISTRY_ONWARDS, *_vars("pinned_model_version: m9999-nope")], raw, work
     )
@@ -92,6 +103,16 @@ def test_pinning_hands_the_champion_flag_to_the_pinned_version(steps):
     assert rows[target]["is_champion"] and rows[target]["status"] == "champion"
     assert "pinned" in rows[target]["status_reason"]
     assert sum(r["is_champion"] for r in rows.values()) == 1
+
+
+def test_a_rerun_of_the_same_day_with_another_model_replaces_that_days_scores(steps):
+    n_rows, n_keys, n_days, low, high = steps["history_after_pin"]
+    target = steps["pin_target"]
+    assert n_days == 1  # every build of this module scores the same as_of
+    assert n_rows == n_keys == steps["n_open_leads"]  # one set, not one per model
+    assert low == high == target
+    assert [version for _, version in steps["runs_after_pin"]] == [target]
+    assert steps["tier_models_after_pin"] == [(target,)]
 
 
 def test_pinning_an_unknown_version_names_the_known_ones(steps):
