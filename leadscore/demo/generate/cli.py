@@ -12,6 +12,7 @@ from datetime import date
 from leadscore.demo.generate.build import _paths, generate_to, truth_dir
 from leadscore.demo.generate.config import DEFAULT_CHUNK_SIZE, DEFAULT_END_DATE, GeneratorConfig
 from leadscore.demo.generate.contract import DRIFT_KINDS, SCENARIOS
+from leadscore.demo.generate.formats import EXPORT_FORMATS, rewrite_as
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -48,6 +49,14 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=None,
         metavar="KIND[,KIND...]",
         help=f"comma-separated drift kinds (default: all of {','.join(DRIFT_KINDS)})",
+    )
+    parser.add_argument(
+        "--export-format",
+        default="parquet",
+        choices=EXPORT_FORMATS,
+        help="how the raw tables are written: parquet (default), parquet_tz (TIMESTAMPTZ "
+        "columns) or excel_csv (text as a spreadsheet export writes it: 1,000 / 51-200, "
+        "$4,900.00, Y/N, timestamps with UTC offsets)",
     )
     parser.add_argument(
         "--scenario",
@@ -104,8 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     started = time.perf_counter()
     rows = generate_to(cfg, args.out)
+    written = {path.stem: path for path in rewrite_as(args.out, args.export_format, args.seed)}
     for name, path in _paths(args.out).items():
-        print(f"{name}: {rows[name]:,} rows -> {path}")
+        print(f"{name}: {rows[name]:,} rows -> {written.get(name, path)}")
     if cfg.drift_after is not None:
         path = truth_dir(args.out) / "drift.json"
         print(f"drift from {cfg.drift_after}: {', '.join(cfg.drift_kinds)} -> {path}")
