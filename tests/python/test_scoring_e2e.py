@@ -114,7 +114,15 @@ def _exports(work: Path, n_scores: int) -> dict:
         for p in (folder / "lead_score_history").glob("as_of=*/data.parquet")
     }
     manifest = json.loads((folder / "_manifest.json").read_text())
+    # PII: no export may carry an email address (or its domain's local part) in any column
+    with_at = {
+        str(path.relative_to(folder)): column
+        for path in folder.rglob("*.parquet")
+        for column, values in pq.read_table(path).to_pydict().items()
+        if any(isinstance(v, str) and "@" in v for v in values)
+    }
     return {
+        "with_at": with_at,
         "scores": scores,
         "partitions": partitions,
         "tmp_files": sorted(str(p) for p in folder.rglob("*.tmp")),
@@ -354,6 +362,11 @@ def test_next_as_of_exports_for_bi(daily):
     history = exports["manifest"]["lead_score_history"]
     assert history["rows"] == n_history_old + n_scores
     assert exports["manifest"]["lead_scores"]["rows"] == n_scores
+
+
+def test_no_export_carries_an_email_address(daily):
+    # the generated leads all have emails (raw PII); BI gets none of them
+    assert daily["exports_next"]["with_at"] == {}
 
 
 def test_full_refresh_keeps_the_history(daily):
