@@ -118,8 +118,8 @@ def _write_parquet(relation: duckdb.DuckDBPyRelation, path: Path) -> None:
 # build run by `leadscore build` has umask 077 so the DuckDB file stays private)
 EXPORT_FILE_MODE = 0o644
 EXPORT_DIR_MODE = 0o755
-# a temp file untouched this long before a run started belongs to a killed run
-STALE_TEMP_SECONDS = 60
+# file times are coarser than time.time(): a temp this run writes may look this much older
+MTIME_SLACK_SECONDS = 2.0
 
 
 def _make_dirs(folder: Path, root: Path) -> None:
@@ -132,14 +132,16 @@ def _make_dirs(folder: Path, root: Path) -> None:
 
 
 def remove_stale_temps(folder: Path, started: float) -> list[Path]:
-    """Delete the ``.*.tmp`` files under folder last written more than STALE_TEMP_SECONDS
-    before ``started`` (a time.time()): what a killed export left; returns them."""
+    """Delete the ``.*.tmp`` files under folder last written before ``started`` (the
+    time.time() this export began): what a killed export left; returns them. No other export
+    can be writing then: it runs inside a dbt build, which holds the DuckDB file's one write
+    lock (and ``leadscore build`` its build lock)."""
     if not folder.is_dir():
         return []
     stale = [
         path
         for path in folder.rglob(".*.tmp")
-        if path.is_file() and path.stat().st_mtime < started - STALE_TEMP_SECONDS
+        if path.is_file() and path.stat().st_mtime < started - MTIME_SLACK_SECONDS
     ]
     for path in stale:
         path.unlink(missing_ok=True)

@@ -74,10 +74,11 @@ def test_temp_files_a_killed_export_left_are_removed_and_fresh_ones_kept(tmp_pat
     stale.write_bytes(b"")
     old = time.time() - 3600
     os.utime(stale, (old, old))
-    fresh = folder / ".lead_scores.parquet.cd34.tmp"
+    started = time.time()
+    fresh = folder / ".lead_scores.parquet.cd34.tmp"  # this run's own, being written
     fresh.write_bytes(b"")
     kept = folder / "lead_scores.parquet"
     kept.write_bytes(b"x")
     os.utime(kept, (old, old))
-    assert remove_stale_temps(folder, time.time()) == [stale]
+    assert remove_stale_temps(folder, started) == [stale]
     assert not stale.exists() and fresh.exists() and kept.exists()
