@@ -6,6 +6,7 @@ Part of the fault suite (tests/python/test_faults_*.py): each case asserts the e
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -16,7 +17,12 @@ import duckdb
 import pytest
 
 from leadscore.build import BuildRunning, build_session, lock_path
-from leadscore.exports import ExportSpec, export_tables, remove_stale_temps
+from leadscore.exports import (
+    MTIME_SLACK_SECONDS,
+    ExportSpec,
+    export_tables,
+    remove_stale_temps,
+)
 
 
 def _mode(path: Path) -> int:
@@ -82,3 +88,41 @@ def test_temp_files_a_killed_export_left_are_removed_and_fresh_ones_kept(tmp_pat
     os.utime(kept, (old, old))
     assert remove_stale_temps(folder, started) == [stale]
     assert not stale.exists() and fresh.exists() and kept.exists()
+
+
+EXPORT_SCRIPT = """
+import sys, duckdb
+from pathlib import Path
+from leadscore.exports import ExportSpec, export_tables
+con = duckdb.connect()
+con.execute(f"create table lead_scores as select range as id, md5(range::varchar) as h "
+            f"from range({sys.argv[2]})")
+export_tables(con, {"lead_scores": "lead_scores"}, [ExportSpec("lead_scores")], Path(sys.argv[1]))
+"""
+
+
+def _export(folder: Path, n_rows: int) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", EXPORT_SCRIPT, str(folder), str(n_rows)])
+
+
+def test_an_export_killed_mid_write_keeps_the_previous_file_and_the_next_cleans_up(
+    tmp_path: Path,
+):
+    folder = tmp_path / "exports"
+    assert _export(folder, 10).wait(timeout=60) == 0
+    target = folder / "lead_scores.parquet"
+    before = target.read_bytes()
+    big = _export(folder, 5_000_000)
+    deadline = time.monotonic() + 60
+    while not list(folder.glob(".lead_scores.parquet.*.tmp")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    big.send_signal(signal.SIGKILL)
+    big.wait(timeout=30)
+    left = list(folder.glob(".*.tmp"))
+    assert left, "the export finished before it could be killed; raise its row count"
+    assert target.read_bytes() == before  # readers still see the last good file
+    assert duckdb.sql(f"select count(*) from '{target}'").fetchall() == [(10,)]
+    time.sleep(MTIME_SLACK_SECONDS + 0.5)
+    assert _export(folder, 20).wait(timeout=60) == 0
+    assert not list(folder.glob(".*.tmp"))
+    assert duckdb.sql(f"select count(*) from '{target}'").fetchall() == [(20,)]
