@@ -25,6 +25,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from leadscore import sql
 from leadscore.dbt_inputs import resolved_as_of
 
 MANIFEST_FILE = "_manifest.json"
@@ -92,17 +93,6 @@ def partition_label(value: Any) -> str:
         f"partition value {value!r} is a {type(value).__name__}; partition values must be "
         "dates or timestamps (pass the run's as_of)"
     )
-
-
-def _quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _sql_literal(value: date) -> str:
-    # values come from DuckDB as date/datetime objects, so their ISO text is safe to inline
-    if isinstance(value, datetime):
-        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
-    return f"DATE '{value.isoformat()}'"
 
 
 def _utc_mtime(path: Path) -> datetime:
@@ -210,7 +200,7 @@ def _partition_counts(
             f"export {name!r}: partition column {column} is {column_type}; partition_by "
             "needs a DATE or TIMESTAMP column (cast it in the model)"
         )
-    quoted = _quote_identifier(column)
+    quoted = sql.identifier(column)
     counts: dict[str, tuple[date, int]] = {}
     for value, n_rows in relation.aggregate(f"{quoted}, count(*)", quoted).fetchall():
         if value is None:
@@ -293,7 +283,7 @@ def _export_partitioned(
     atomic) and cannot skip unchanged partitions.
     """
     spec = plan.spec
-    quoted = _quote_identifier(column)
+    quoted = sql.identifier(column)
     table_dir = folder / spec.name
     columns = [name for name in plan.relation.columns if name != column]
     files = []
@@ -302,7 +292,7 @@ def _export_partitioned(
         rewritten = label in rewrite or _stored_shape(target) != (n_rows, columns)
         if rewritten:
             _make_dirs(target.parent, folder)
-            rows = plan.relation.filter(f"{quoted} = {_sql_literal(value)}")
+            rows = plan.relation.filter(f"{quoted} = {sql.literal(value)}")
             data = rows.project(f"* exclude ({quoted})")
             _replace_atomically(target, lambda temp, data=data: _write_parquet(data, temp))
         files.append(

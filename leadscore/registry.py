@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 
 from leadscore import metrics as m
 from leadscore import populations as pops
-from leadscore import settings
+from leadscore import settings, sql
 from leadscore.config import TrainingConfig
 from leadscore.dbt_inputs import resolved_as_of
 from leadscore.settings import check_fields, setting_field
@@ -269,7 +269,7 @@ def previous_recommendation(con: Any, schema: str, as_of: datetime) -> Mapping[s
     ).fetchall()
     if not found[0][0]:
         return None
-    quoted = '"' + schema.replace('"', '""') + '"'
+    quoted = sql.identifier(schema, "the registry's schema")
     cursor = con.execute(
         f"select * from {quoted}.retrain_recommendation where as_of <= ? "
         "order by as_of desc, recommended_at desc limit 1",

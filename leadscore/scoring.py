@@ -32,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from leadscore import settings
+from leadscore import settings, sql
 from leadscore.dbt_inputs import resolved_as_of
 from leadscore.reasons import ReasonLabels, rule_reason
 from leadscore.registry import RegistryEntry, entries_of, scoring_model_of
@@ -275,16 +275,14 @@ LABELLED_SPLITS: tuple[str, ...] = ("train", "valid", "test")
 def labelled_rows(labelled: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
     """The rows of int_labelled_snapshots in a split that is fitted, tuned or judged on
     (train, valid, test; not purged), with their rule_score, as a lazy DuckDB relation."""
-    wanted = ", ".join(f"'{split}'" for split in LABELLED_SPLITS)
-    return labelled.filter(f"split in ({wanted})")
+    return labelled.filter(f"split in {sql.literal_list(LABELLED_SPLITS)}")
 
 
 def rule_calibration(labelled: duckdb.DuckDBPyRelation, splits: Sequence[str]) -> Calibrator | None:
     """fit_rule_calibration on the ``splits`` rows of labelled_rows (a missing
     rule score counts as 0)."""
-    wanted = ", ".join(f"'{split}'" for split in splits)
     rows = (
-        labelled.filter(f"split in ({wanted})")
+        labelled.filter(f"split in {sql.literal_list(tuple(splits))}")
         .select("coalesce(rule_score, 0) as rule_score, is_converted::int as y")
         .to_arrow_table()
     )
@@ -394,7 +392,7 @@ def _model_windows(
     training_snapshots (a changed grid), so the two never overlap."""
     current = {
         split: (
-            labelled.filter(f"split = '{split}'"),
+            labelled.filter(f"split = {sql.literal(split)}"),
             f"the current {split} split (the model's windows have no snapshots left)",
         )
         for split in HOLDOUT_SPLITS
@@ -404,11 +402,11 @@ def _model_windows(
         start, end = getattr(entry, f"{split}_from"), getattr(entry, f"{split}_to")
         if start is None or end is None:
             return current
-        window = labelled.filter(f"snapshot_at between '{start}' and '{end}'")
+        window = labelled.filter(f"snapshot_at between {sql.literal(start)} and {sql.literal(end)}")
         if "lead_first_snapshot_at" in labelled.columns:
             # lead-disjoint like the splits: a lead first seen before the window was one of
             # the model's training leads (or purged), whatever today's split calls it
-            window = window.filter(f"lead_first_snapshot_at >= '{start}'")
+            window = window.filter(f"lead_first_snapshot_at >= {sql.literal(start)}")
         if not window.limit(1).to_arrow_table().num_rows:
             return current
         windows[split] = (window, f"the model's {split} window")
@@ -433,7 +431,8 @@ def holdout_predictions(
         fit = "the rule score calibrated on train"
         version, artifact = RULES_MODEL, None
         windows = {
-            s: (labelled.filter(f"split = '{s}'"), f"the current {s} split") for s in HOLDOUT_SPLITS
+            s: (labelled.filter(f"split = {sql.literal(s)}"), f"the current {s} split")
+            for s in HOLDOUT_SPLITS
         }
     else:
         artifact, fit = evaluation_artifact_of(entry)

@@ -48,9 +48,9 @@
     int_activities_accumulated and activity_state_as_of both count with it. -#}
 {% macro counted_activity(name) -%}
     {%- if name in ['engagement', 'sales_touch'] -%}
-    activity_category = '{{ name }}'
+    activity_category = {{ leadscore.sql_string(name) }}
     {%- else -%}
-    activity_type = '{{ name }}'
+    activity_type = {{ leadscore.sql_string(name) }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -5,7 +5,8 @@
 {% macro clean_category(column) %}
     case
         when lower(trim(cast({{ column }} as {{ dbt.type_string() }})))
-            in {{ leadscore.sql_list(leadscore_var('placeholder_values')) }}
+            in {{ leadscore.sql_list(leadscore_var('placeholder_values'),
+                                   'var placeholder_values') }}
             then null
         else lower(trim(cast({{ column }} as {{ dbt.type_string() }})))
     end
@@ -58,12 +59,6 @@
         when {{ parsed_column }} is null then 'unparseable_timestamp'
         when {{ parsed_column }} > {{ leadscore.run_timestamp() }} then 'future_timestamp'
     end
-{% endmacro %}
-
-
-{#- A SQL list literal of a list var: ('a', 'b'). -#}
-{% macro sql_list(values) %}
-    ({% for v in values %}'{{ v }}'{% if not loop.last %}, {% endif %}{% endfor %})
 {% endmacro %}
 
 

@@ -38,7 +38,7 @@
     {% set mode = leadscore_var('crm_source_mode') %}
     {% set raw_dir = env_var('LEADSCORE_RAW_DIR', 'data/raw') %}
     {% if mode == 'files' %}
-        {% do run_query('create schema if not exists ' ~ schema) %}
+        {% do run_query('create schema if not exists ' ~ adapter.quote(schema)) %}
     {% endif %}
     {% for table, required in crm_source_contract().items() %}
         {% if mode == 'files' %}
@@ -47,7 +47,8 @@
         {% endif %}
         {% set found = run_query(
             "select lower(column_name) from information_schema.columns "
-            ~ "where table_schema = '" ~ schema ~ "' and table_name = '" ~ table ~ "'"
+            ~ "where table_schema = " ~ leadscore.sql_string(schema)
+            ~ " and table_name = " ~ leadscore.sql_string(table)
         ).columns[0].values() | list %}
         {% if found | length == 0 %}
             {{ exceptions.raise_compiler_error(
@@ -78,9 +79,10 @@
 
 {% macro register_raw_file(raw_dir, schema, table, required, optional={}) %}
     {% set base = raw_dir ~ '/' ~ table %}
+    {% set what = "env LEADSCORE_RAW_DIR ('" ~ raw_dir ~ "')" %}
     {% set files = run_query(
-        "select file from glob('" ~ base | replace("'", "''") ~ ".parquet') "
-        ~ "union all select file from glob('" ~ base | replace("'", "''") ~ ".csv')"
+        "select file from glob(" ~ leadscore.sql_string(base ~ '.parquet', what) ~ ") "
+        ~ "union all select file from glob(" ~ leadscore.sql_string(base ~ '.csv', what) ~ ")"
     ).columns[0].values() | list %}
     {% if files | length == 0 %}
         {{ exceptions.raise_compiler_error(
@@ -93,19 +95,20 @@
             "both " ~ base ~ ".parquet and " ~ base ~ ".csv exist; keep one so it is clear "
             ~ "which one is the source") }}
     {% endif %}
-    {% set path = files[0] | replace("'", "''") %}
-    {% if path.endswith('.csv') %}
-        {% set reader = "read_csv('" ~ path ~ "', header = true, all_varchar = true)" %}
+    {% set path = leadscore.sql_string(files[0], 'source file') %}
+    {% if files[0].endswith('.csv') %}
+        {% set reader = "read_csv(" ~ path ~ ", header = true, all_varchar = true)" %}
     {% else %}
-        {% set reader = "read_parquet('" ~ path ~ "')" %}
+        {% set reader = "read_parquet(" ~ path ~ ")" %}
     {% endif %}
     {% set found = run_query('describe select * from ' ~ reader).columns[0].values()
                    | map('lower') | list %}
     {% set added = [] %}
     {% for column, type in optional.items() if column not in found %}
-        {% do added.append('cast(null as ' ~ type ~ ') as ' ~ column) %}
+        {% do added.append('cast(null as ' ~ type ~ ') as ' ~ adapter.quote(column)) %}
     {% endfor %}
-    {% do run_query('create or replace view ' ~ schema ~ '.' ~ table
+    {% do run_query('create or replace view '
+                    ~ adapter.quote(schema) ~ '.' ~ adapter.quote(table)
                     ~ ' as select *' ~ (', ' ~ added | join(', ') if added else '')
                     ~ ' from ' ~ reader) %}
 {% endmacro %}

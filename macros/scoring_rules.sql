@@ -42,12 +42,6 @@
 {% endmacro %}
 
 
-{#- A SQL string literal (single quotes doubled). -#}
-{% macro rule_sql_string(text) -%}
-    '{{ text | replace("'", "''") }}'
-{%- endmacro %}
-
-
 {#- Text of a seed cell: trimmed; NULL and empty give ''. -#}
 {% macro rule_cell(value) %}
     {{ return('' if value is none else (value | string | trim)) }}
@@ -178,6 +172,12 @@
         {% do values.append(raw_value) %}
     {% endif %}
 
+    {#- free text becomes SQL literals: no control characters but tab, newline, return -#}
+    {% for column in ['value', 'description'] if leadscore.sql_string_problem(row[column]) %}
+        {% do errors.append(where ~ column ~ " " ~ leadscore.sql_string_problem(row[column])) %}
+        {% do values.clear() %}
+    {% endfor %}
+
     {#- values must parse for the feature's type -#}
     {% set literals = [] %}
     {% for value in values %}
@@ -196,7 +196,7 @@
                                     ~ "feature '" ~ feature ~ "' is boolean") %}
             {% endif %}
         {% else %}
-            {% do literals.append(leadscore.rule_sql_string(value | lower)) %}
+            {% do literals.append(leadscore.sql_string(value | lower, where ~ 'value')) %}
         {% endif %}
     {% endfor %}
     {% if operator == 'between' and kind == 'number' and literals | length == 2
@@ -258,6 +258,9 @@
             {% do errors.append("scoring_rules.csv row " ~ loop.index ~ " (feature '"
                                 ~ row['feature'] ~ "'): rule_id is empty; give every rule "
                                 ~ "a unique rule_id") %}
+        {% elif not leadscore.is_safe_id(row['rule_id']) %}
+            {% do errors.append(leadscore.safe_id_error('scoring_rules', loop.index, 'rule_id',
+                                                        row['rule_id'])) %}
         {% elif row['rule_id'] | lower == 'base' %}
             {% do errors.append("scoring_rules.csv rule 'base': rule_id 'base' is reserved for "
                                 ~ "the base score in the breakdown; rename the rule") %}
@@ -278,6 +281,9 @@
         {% set where = "rule_grades.csv grade '" ~ row['grade'] ~ "': " %}
         {% if row['grade'] == '' %}
             {% do errors.append("rule_grades.csv row " ~ loop.index ~ ": grade is empty") %}
+        {% elif not leadscore.is_safe_id(row['grade']) %}
+            {% do errors.append(leadscore.safe_id_error('rule_grades', loop.index, 'grade',
+                                                        row['grade'])) %}
         {% elif row['grade'] in grade_names %}
             {% do errors.append(where ~ "duplicate grade; each grade needs one row") %}
         {% elif not leadscore.rule_is_number(row['min_score']) %}
@@ -345,7 +351,7 @@
                 {%- for rule in rules %}
                 {{ '+ ' if not loop.first }}case when {{ leadscore.rule_match(rule, alias) }}
                     {{- ' then ' ~ rule['points'] ~ ' else 0 end  -- '
-                        ~ rule['rule_id'] | replace('\n', ' ') }}
+                        ~ leadscore.safe_id(rule['rule_id'], 'scoring_rules.csv rule_id') }}
                 {%- endfor %}
                 {%- endif %}
                 as {{ dbt.type_int() }}
@@ -368,14 +374,14 @@
 {% macro rule_grade(config, expression) -%}
     {%- set grades = config['grades'] -%}
     {%- if grades | length == 1 -%}
-        {{ leadscore.rule_sql_string(grades[0]['grade']) }}
+        {{ leadscore.sql_string(grades[0]['grade']) }}
     {%- else -%}
     case
         {%- for grade in grades[:-1] %}
             when {{ expression }} >= {{ grade['min_score'] }}
-                then {{ leadscore.rule_sql_string(grade['grade']) }}
+                then {{ leadscore.sql_string(grade['grade']) }}
         {%- endfor %}
-            else {{ leadscore.rule_sql_string(grades[-1]['grade']) }}
+            else {{ leadscore.sql_string(grades[-1]['grade']) }}
         end
     {%- endif -%}
 {%- endmacro %}
@@ -439,11 +445,11 @@
     {%- for rule in config['rules'] %}
     union all
     select
-        {{ leadscore.rule_sql_string(rule['rule_id']) }},
-        {{ leadscore.rule_sql_string(rule['dimension']) }},
-        {{ leadscore.rule_sql_string(rule['feature']) }},
+        {{ leadscore.sql_string(rule['rule_id']) }},
+        {{ leadscore.sql_string(rule['dimension']) }},
+        {{ leadscore.sql_string(rule['feature']) }},
         {{ rule['points'] }},
-        {{ leadscore.rule_sql_string(rule['description']) }}
+        {{ leadscore.sql_string(rule['description'], 'scoring_rules.csv description') }}
     {%- endfor %}
 {% endmacro %}
 
@@ -454,7 +460,7 @@
     case {{ rule_id_column }}
             when 'base' then true
             {%- for rule in config['rules'] %}
-            when {{ leadscore.rule_sql_string(rule['rule_id']) }}
+            when {{ leadscore.sql_string(rule['rule_id']) }}
                 then {{ leadscore.rule_match(rule, alias) }}
             {%- endfor %}
             else false
@@ -470,7 +476,7 @@
         case {{ rule_id_column }}
             {%- for rule in config['rules'] %}
             {%- set column = alias ~ '.' ~ adapter.quote(rule['feature']) %}
-            when {{ leadscore.rule_sql_string(rule['rule_id']) }}
+            when {{ leadscore.sql_string(rule['rule_id']) }}
                 then cast(
                     {{- 'round(' ~ column ~ ', 2)' if rule['kind'] == 'number' else column }}
                     as {{ dbt.type_string() }})

@@ -43,10 +43,10 @@ def _dbt(args: list[str]) -> None:
         raise SystemExit(f"backfill: 'dbt {' '.join(args)}' failed (output above)")
 
 
-def _read(db: Path, sql: str) -> list[tuple]:
+def _read(db: Path, sql: str, params: list | None = None) -> list[tuple]:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return con.execute(sql).fetchall()
+        return con.execute(sql, params).fetchall()
     finally:
         con.close()
 
@@ -131,7 +131,8 @@ def _backfill(db: Path, args: argparse.Namespace) -> None:
         row = _read(
             db,
             "select model_version, n_leads_scored, n_hot from scoring_runs "
-            f"where as_of = '{as_of:%Y-%m-%d %H:%M:%S}' order by scored_at desc limit 1",
+            "where as_of = ? order by scored_at desc limit 1",
+            [as_of],
         )[0]
         print(
             f"as_of {as_of:%Y-%m-%d}: {row[1]:,} open leads scored by {row[0]} "

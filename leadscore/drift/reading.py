@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 import duckdb
 import pyarrow as pa
 
+from leadscore import sql
 from leadscore.drift.compare import Populations, TimeMatchedReference
 from leadscore.drift.config import DriftConfig
 from leadscore.registry import RegistryEntry
@@ -34,7 +35,7 @@ AGE_COLUMN = "lead_age_days"
 
 
 def _quoted(columns: Sequence[str]) -> str:
-    return ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
+    return ", ".join(sql.identifier(c) for c in columns)
 
 
 def load_populations(
@@ -84,7 +85,7 @@ def _reference_of_model(
         described = "grid snapshots of the current train split (no model: rule fallback)"
         return current_train, RULES_MODEL, described, []
     version = model.model_version
-    window = f"'{model.train_from}' and '{model.train_to}'"
+    window = f"{sql.literal(model.train_from)} and {sql.literal(model.train_to)}"
     reference = grid.filter(f"snapshot_at between {window}")
     if reference.limit(1).to_arrow_table().num_rows:
         return reference, version, f"grid snapshots of {version}'s train window", []
@@ -102,7 +103,9 @@ def _within_reference_age(
     them), how many are left out, and the note that says so."""
     if max_age is None:
         return features, 0, None
-    counted = features.aggregate(f"count(*) filter (where {AGE_COLUMN} > {max_age}) as n")
+    counted = features.aggregate(
+        f"count(*) filter (where {AGE_COLUMN} > {sql.literal(float(max_age))}) as n"
+    )
     n_beyond = int(counted.to_arrow_table().column("n")[0].as_py())
     note = (
         f"{n_beyond} open leads older than the oldest reference snapshot "
@@ -110,7 +113,7 @@ def _within_reference_age(
         if n_beyond
         else None
     )
-    return features.filter(f"{AGE_COLUMN} <= {max_age}"), n_beyond, note
+    return features.filter(f"{AGE_COLUMN} <= {sql.literal(float(max_age))}"), n_beyond, note
 
 
 def _sample(
@@ -137,7 +140,8 @@ def load_time_matched(
     hi = as_of - timedelta(days=max_age)
     lo = hi - timedelta(days=config.calendar_reference_days)
     window = grid.filter(
-        f"snapshot_at >= '{lo}' and snapshot_at < '{hi}' and {AGE_COLUMN} <= {max_age}"
+        f"snapshot_at >= {sql.literal(lo)} and snapshot_at < {sql.literal(hi)} "
+        f"and {AGE_COLUMN} <= {sql.literal(float(max_age))}"
     )
     rows = window.order("hash(lead_id, snapshot_at)").limit(config.reference_rows)
     bounds = window.aggregate("min(snapshot_at) as lo, max(snapshot_at) as hi").to_arrow_table()

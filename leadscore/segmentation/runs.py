@@ -20,6 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from leadscore import sql
 from leadscore.dbt_inputs import resolved_as_of
 from leadscore.segmentation.assign import assign_leads
 from leadscore.segmentation.config import SegmentationConfig
@@ -29,7 +30,7 @@ from leadscore.segmentation.schemas import SELECTION_SCHEMA, naive
 
 
 def _run_centroids(centroids: Any, as_of: datetime) -> pa.Table:
-    return centroids.filter(f"as_of = '{naive(as_of)}'::timestamp").to_arrow_table()
+    return centroids.filter(f"as_of = {sql.literal(naive(as_of))}").to_arrow_table()
 
 
 def centroids_of_run(

@@ -11,6 +11,8 @@
 
     score = the probability in percent, rounded up and kept in 1..100 (so 35 reads "about a
     35 % chance"); without a probability the rule score rescaled to 1..100. -#}
+{% do leadscore.check_seed_ids('recommended_actions',
+                             ['tier', 'rule_grade', 'recommended_action']) %}
 {% set contact_cost = leadscore_var('contact_cost') %}
 {% set capacity = leadscore_var('weekly_sales_capacity') %}
 

@@ -52,7 +52,10 @@ null_features as (
         nullif(concat_ws(
             ', ',
             {% for column in feature_columns %}
-                case when count({{ adapter.quote(column) }}) = 0 then '{{ column }}' end,
+                case
+                    when count({{ adapter.quote(column) }}) = 0
+                        then {{ leadscore.sql_string(column) }}
+                end,
             {% endfor %}
             cast(null as {{ dbt.type_string() }})
         ), '') as all_null_features

@@ -8,6 +8,7 @@
     better; a NULL (e.g. unknown company size) has a NULL score. The segment is the rule with
     the lowest priority whose bounds the lead meets (an empty bound matches anything,
     including a NULL score). -#}
+{% do leadscore.check_seed_ids('rfm_segments', ['rfm_segment']) %}
 {% set score_levels = 5 %}
 {% set frequency_column = leadscore_var('rfm_frequency_column') %}
 {% set monetary_column = leadscore_var('rfm_monetary_column') %}
