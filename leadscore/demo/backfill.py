@@ -28,8 +28,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import duckdb
-
+from leadscore import duck
 from leadscore.settings import environment
 
 DBT = Path(sys.executable).parent / "dbt"
@@ -43,7 +42,7 @@ def _dbt(args: list[str]) -> None:
 
 
 def _read(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
+    con = duck.connect(db, read_only=True)
     try:
         return con.execute(sql).fetchall()
     finally:
