@@ -49,7 +49,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
@@ -59,6 +58,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from xgboost import XGBClassifier
+
+from leadscore import duck
 
 WINDOW_DAYS = 90
 NEWEST_DAYS = 28
@@ -275,7 +276,7 @@ def notebook_scores(
 
 def leadscore_scores(db_path: str | Path, as_of: datetime) -> pd.DataFrame:
     """lead_id, conversion_probability of lead_scores (read-only); its as_of must be as_of."""
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = duck.connect(db_path, read_only=True)
     try:
         scores = con.execute("select lead_id, as_of, conversion_probability from lead_scores").df()
     finally:

@@ -34,6 +34,7 @@ from benchmarks.pandas_features import (
     load_staged,
     sample_ids,
 )
+from leadscore import duck
 from leadscore.demo.generate import ACTIVITY_TYPES
 
 FLOOR_TYPES = (*ACTIVITY_TYPES, "other")  # the contract's types and unknown ones
@@ -57,7 +58,7 @@ def _connect(db: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the file attached read-only under its own name and used as
     the default (so compiled SQL and views resolve as in dbt, and scratch tables and files
     can still be written), with the settings of the dbt profile."""
-    con = duckdb.connect()
+    con = duck.connect()
     con.execute(f"set memory_limit = '{memory_limit}'")
     con.execute("set preserve_insertion_order = false")
     con.execute(f"attach '{db}' as {db.stem} (read_only)")

@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import xgboost as xgb
 from sklearn.linear_model import LogisticRegression
 
+from leadscore import duck
 from leadscore import metrics as m
 from leadscore import populations as pops
 from leadscore.preprocess import FeatureSpec, fit_preprocessor
@@ -40,7 +40,7 @@ def _labels(table: pa.Table) -> np.ndarray:
 
 
 def experiment(db: str, window_days: int = 90) -> list[tuple[str, str, dict[str, float]]]:
-    con = duckdb.connect(db, read_only=True)
+    con = duck.connect(db, read_only=True)
     try:
         fit = con.sql(BEFORE_TEST, params=[window_days]).to_arrow_table()
         test = con.sql(TEST).to_arrow_table()

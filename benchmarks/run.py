@@ -38,13 +38,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow.parquet as pq
 import yaml
 
 from benchmarks import benchmarks_md
 from benchmarks.dbt_results import load_node_times, nodes_running_at, summarize
 from benchmarks.nodes import FEATURE_LAYER, TRAINING_PATH
+from leadscore import duck
 from leadscore.settings import environment
 
 REPO = Path(__file__).resolve().parents[1]
@@ -217,7 +217,7 @@ class Bench:
         return {**json.loads(out.read_text()), **m.to_dict(), "load_before": load}
 
     def query(self, sql: str) -> list[tuple]:
-        con = duckdb.connect(str(self.db), read_only=True)
+        con = duck.connect(self.db, read_only=True)
         try:
             return con.execute(sql).fetchall()
         finally:

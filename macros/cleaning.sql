@@ -19,11 +19,61 @@
 {% endmacro %}
 
 
-{#- Parses a timestamp from a typed or text column; NULL when it does not parse. A column
-    that is already a timestamp passes through unchanged (no text round trip). -#}
+{#- Parses a timestamp from a typed or text column into a UTC timestamp without a time zone;
+    NULL when it does not parse (staging quarantines it as unparseable_timestamp).
+    - a TIMESTAMP (or DATE) column passes through unchanged (no text round trip);
+    - a TIMESTAMP WITH TIME ZONE column (Parquet) is converted to UTC;
+    - text: ISO 8601 first; a text with an offset, `Z` or a zone name ('...+05:00',
+      '...Z', '... UTC') is converted to UTC, a text without one is UTC already (the
+      contract); then each strptime format of var timestamp_formats, in order.
+    None of this reads the session's TimeZone. Converted offsets are not flagged: a
+    well-formed offset loses nothing (DECISIONS.md, "Timestamps"). -#}
 {% macro parse_timestamp(column) %}
+    {{ return(adapter.dispatch('parse_timestamp', 'leadscore')(column)) }}
+{% endmacro %}
+
+{#- Other warehouses: a plain safe cast (offsets and timestamp_formats are DuckDB-only). -#}
+{% macro default__parse_timestamp(column) %}
     {{ leadscore.try_cast(column, dbt.type_timestamp()) }}
 {% endmacro %}
+
+{% macro duckdb__parse_timestamp(column) %}
+    {#- typeof() is a constant per column: DuckDB folds the case to one branch -#}
+    {%- set text = 'trim(cast(' ~ column ~ ' as varchar))' -%}
+    case
+        when typeof({{ column }}) = 'TIMESTAMP WITH TIME ZONE'
+            then try_cast({{ column }} as timestamptz) at time zone 'UTC'
+        when typeof({{ column }})
+            in ('TIMESTAMP', 'TIMESTAMP_S', 'TIMESTAMP_MS', 'TIMESTAMP_NS', 'DATE')
+            then try_cast({{ column }} as timestamp)
+        else coalesce(
+            case
+                when regexp_matches({{ text }}, '{{ leadscore.timestamp_zone_pattern() }}', 'i')
+                    then try_cast(
+                        regexp_replace({{ text }}, '\s+([+-]\d\d(:?\d\d)?)$', '\1') as timestamptz
+                    ) at time zone 'UTC'
+                else try_cast({{ text }} as timestamp)
+            end
+            {#- a format with %z / %Z gives a TIMESTAMP WITH TIME ZONE: to UTC #}
+            {%- for format in leadscore_var('timestamp_formats') %},
+            try_strptime({{ text }}, {{ leadscore.timestamp_format_literal(format) }})
+            {%- if '%z' in format or '%Z' in format %} at time zone 'UTC'{% endif %}
+            {%- endfor %}
+        )
+    end
+{% endmacro %}
+
+{#- A time followed by an offset (+05:00, -0500, +05), Z, UTC/GMT or a zone name
+    (America/New_York): such a text is an instant, converted to UTC. -#}
+{% macro timestamp_zone_pattern() -%}
+    \d:\d\d(:\d\d(\.\d*)?)?\s*(z|utc|gmt|[+-]\d\d(:?\d\d)?|[a-z_]+/[a-z_/+-]+)$
+{%- endmacro %}
+
+{#- A strptime format of var timestamp_formats as a SQL string literal (data compiled into
+    SQL: through the one quoting macro). -#}
+{% macro timestamp_format_literal(format) -%}
+    {{ leadscore.sql_string(format, 'var timestamp_formats value') }}
+{%- endmacro %}
 
 
 {#- Parses a number; NULL when it does not parse. -#}

@@ -42,6 +42,7 @@
     {% endif %}
     {% for table, required in crm_source_contract().items() %}
         {% if mode == 'files' %}
+            {% do leadscore.check_utf8(raw_dir ~ '/' ~ table ~ '.csv') %}
             {% do leadscore.register_raw_file(raw_dir, schema, table, required,
                                               crm_optional_columns().get(table, {})) %}
         {% endif %}
@@ -111,4 +112,30 @@
                     ~ adapter.quote(schema) ~ '.' ~ adapter.quote(table)
                     ~ ' as select *' ~ (', ' ~ added | join(', ') if added else '')
                     ~ ' from ' ~ reader) %}
+{% endmacro %}
+
+
+{#- Stops when a CSV is not UTF-8 (a Latin-1 or UTF-16 export): "leads.csv is not UTF-8 (byte
+    0xE9 at line 3, byte 81): re-save it as UTF-8 (Excel: Save As → CSV UTF-8)". Reading it
+    would fail later with DuckDB's own advice (options leadscore does not expose). The probe
+    reads the file as bytes once (no file, no probe); the position is only looked for when
+    it is not UTF-8. -#}
+{% macro check_utf8(file) %}
+    {% set blob = "read_blob(" ~ leadscore.sql_string(file, 'the raw file path') ~ ")" %}
+    {% set valid = run_query("select bool_and(try(decode(content)) is not null) from " ~ blob)
+                   .rows[0][0] %}
+    {% if valid is none or valid %}{{ return('') }}{% endif %}
+    {#- the longest prefix of whole UTF-8 characters, on the hex digits (two per byte) -#}
+    {% set prefix = "regexp_extract(hex(content), '^(?:[0-7][0-9A-F]|[C-D][0-9A-F][89AB][0-9A-F]"
+        ~ "|E[0-9A-F](?:[89AB][0-9A-F]){2}|F[0-4](?:[89AB][0-9A-F]){3})*')" %}
+    {% set row = run_query(
+        "with p as (select content, " ~ prefix ~ " as h from " ~ blob ~ ") select "
+        ~ "substring(hex(content), length(h) + 1, 2), length(h) // 2 + 1, "
+        ~ "1 + length(decode(unhex(h))) - length(replace(decode(unhex(h)), chr(10), '')) "
+        ~ "from p"
+    ).rows[0] %}
+    {{ exceptions.raise_compiler_error(
+        file.split('/')[-1] ~ " is not UTF-8 (byte 0x" ~ row[0] ~ " at line " ~ row[2]
+        ~ ", byte " ~ row[1] ~ " of " ~ file ~ "): re-save it as UTF-8 "
+        ~ "(Excel: Save As → CSV UTF-8)") }}
 {% endmacro %}

@@ -28,8 +28,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import duckdb
-
+from leadscore import duck
 from leadscore.build import BuildRunning, build_session
 from leadscore.settings import environment
 
@@ -44,7 +43,7 @@ def _dbt(args: list[str]) -> None:
 
 
 def _read(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
+    con = duck.connect(db, read_only=True)
     try:
         return con.execute(sql, params).fetchall()
     finally:

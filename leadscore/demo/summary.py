@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from leadscore import duck
 from leadscore.settings import environment
 
 # The tables a user looks at first, in reading order; missing ones are skipped (a table
@@ -39,7 +40,7 @@ SUMMARY_TABLES: tuple[str, ...] = (
 
 def _read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
     """The database opened read-only; use it in a ``with`` block, which closes it."""
-    return duckdb.connect(str(db_path), read_only=True)
+    return duck.connect(db_path, read_only=True)
 
 
 def _names(con: duckdb.DuckDBPyConnection, sql: str) -> set[str]:

@@ -195,6 +195,10 @@ SETTINGS_LIST: tuple[Setting, ...] = (
             ("", "select", "unknown", "n/a", "na", "none", "null", "-", "--", "?"),
             "category values that mean \"unknown\" in CRM exports; cleaned to NULL (compared "
             "lowercased)", _S, example="['', unknown, n/a]"),
+    Setting("timestamp_formats", "texts", (),
+            "strptime formats of text timestamps that are not ISO 8601, tried in order after "
+            "ISO (e.g. US dates); a value that matches none is quarantined", _S,
+            example="['%m/%d/%Y %H:%M', '%d.%m.%Y']"),
     _names("engagement_activity_types",
            ("page_view", "pricing_page_view", "email_open", "email_click", "form_submit",
             "content_download", "webinar_attended", "demo_request"),

@@ -1,5 +1,12 @@
 {#- One row: the scoring date (var as_of, or the midnight after the latest event in the
-    data) and the latest event itself. Every point-in-time model reads as_of from here. -#}
+    data) and the latest event itself. Every point-in-time model reads as_of from here.
+    Its pre-hook stops the run before the spine when staging left nothing to score: a whole
+    timestamp column that does not parse, an empty leads table, no usable lead
+    (macros/staged_inputs_check.sql). -#}
+{{ config(pre_hook="{{ leadscore.check_staged_inputs() }}") }}
+-- depends_on: {{ ref('base_crm__leads') }}, {{ ref('base_crm__activities') }}
+-- depends_on: {{ ref('base_crm__opportunities') }}, {{ ref('base_crm__lead_status_changes') }}
+-- depends_on: {{ ref('stg_crm__rejected_rows') }}
 with
 
 leads as (

@@ -72,6 +72,7 @@ final as (
         lead_id,
         created_at_source,
         created_at,
+        closed_at_source,
         closed_at,
         case
             when is_won_raw in ('true', 't', '1', 'yes', 'won') then true
