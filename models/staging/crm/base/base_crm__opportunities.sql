@@ -1,7 +1,8 @@
 {#- Every raw opportunity row, typed, with the reason it cannot be used (or NULL). is_won and
     amount as CRMs write them (Y/N, closed won, $4,900.00: macros/crm_values.sql); a value
     that is there but cannot be read is NULL and flagged has_malformed_is_won /
-    has_malformed_amount. -#}
+    has_malformed_amount. Stops the build when most rows match no lead (orphan_check.sql). -#}
+{{ config(post_hook="{{ leadscore.stop_on_orphan_lead_ids('opportunities') }}") }}
 with
 
 source as (
