@@ -154,7 +154,8 @@
     {{ return(adapter.dispatch('is_text_typed', 'leadscore')(column)) }}
 {% endmacro %}
 
-{#- Elsewhere every value is read as text: with decimal_separator ',' type such columns. -#}
+{#- Other warehouses: every column is read as text, so with decimal_separator ',' a typed
+    number with a fraction (4900.5) is flagged malformed, never misread: keep '.' there. -#}
 {% macro default__is_text_typed(column) %}true{% endmacro %}
 
 {% macro duckdb__is_text_typed(column) %}(typeof({{ column }}) = 'VARCHAR'){% endmacro %}
