@@ -13,9 +13,17 @@
 {% endmacro %}
 
 
-{#- Trimmed text key; empty becomes NULL. -#}
+{#- An id, the same way in every table so keys match: trimmed, empty becomes NULL, a number
+    written as a float (1.0, pandas with NULLs) as the whole number (1); lowercased with var
+    case_insensitive_ids. Zero padding is kept (00042 is not 42 in every CRM): a child table
+    that pads its ids stops the build (stop_on_orphan_lead_ids) instead. -#}
 {% macro clean_key(column) %}
-    nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), '')
+    {%- set text = "nullif(trim(cast(" ~ column ~ " as " ~ dbt.type_string() ~ ")), '')" -%}
+    {#- the LIKE first: the regex only runs on the few ids that may be floats -#}
+    {%- set key = "case when " ~ text ~ " like '%.%0' then "
+        ~ leadscore.regex_replace_all(text, "'^([+-]?[0-9]+)[.]0+$'", "'\\1'")
+        ~ " else " ~ text ~ " end" -%}
+    {{ 'lower(' ~ key ~ ')' if leadscore_var('case_insensitive_ids') else key }}
 {% endmacro %}
 
 
@@ -76,9 +84,10 @@
 {%- endmacro %}
 
 
-{#- Parses a number; NULL when it does not parse. -#}
+{#- Parses a number as CRMs write it (macros/crm_values.sql): 1,000 | $4,900.00 | 4.900,00 €
+    with var decimal_separator ','; NULL when it does not parse or is a placeholder. -#}
 {% macro parse_number(column) %}
-    {{ leadscore.try_cast(leadscore.clean_key(column), leadscore.type_double()) }}
+    {{ leadscore.parse_crm_number(column) }}
 {% endmacro %}
 
 

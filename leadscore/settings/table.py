@@ -210,6 +210,19 @@ SETTINGS_LIST: tuple[Setting, ...] = (
            "activity types that are sales' own touches", _S, distinct=True,
            noun="a list of distinct names",
            example="[sales_call, meeting]"),
+    _choice("decimal_separator", ".", (".", ","), "decimal separator of numbers written as "
+            "text (CSV): . reads 1,000.5 as 1000.5; , reads 1.000,5 as 1000.5 (Excel in "
+            "much of Europe)", _S),
+    Setting("is_won_true_values", "texts", (), "extra spellings of a won opportunity in "
+            "is_won, besides true/t/yes/y/1/won/closed won (compared lowercased, trimmed)", _S,
+            example="[gewonnen, ganada]"),
+    Setting("is_won_false_values", "texts", (), "extra spellings of a lost opportunity, "
+            "besides false/f/no/n/0/lost/closed lost", _S, example="[verloren, perdida]"),
+    _bool("case_insensitive_ids", False, "lowercase every id (lead_id, activity_id, ...) so "
+          "'L-42' and 'l-42' are one lead", _S),
+    _num("max_orphan_share", 0.5, "stop the build when more than this share of a child "
+         "table's rows have a lead_id matching no lead (1 = never stop)", _S, low=0, high=1,
+         noun="a share"),
     _names("lead_categorical_attributes", (), "the user's own categorical CRM fields on leads "
            "that become model features", _S, distinct=True, example="[plan_tier, region]"),
     _names("lead_numeric_attributes", (), "the user's own numeric CRM fields on leads that "

@@ -6,27 +6,35 @@
     shows now, not diluted by years of history), else value_all. Checks: n_rows,
     rejected_share (any reason) and rejected_share:<reason> (the quarantine),
     null_share per contract column, malformed_share (values that did not parse),
-    unknown_value_share (activity types outside the contract), freshness_days (as_of minus
-    the latest timestamp). data_quality_scores rolls it up per table. -#}
+    unknown_value_share (activity types outside the contract), range_share (company sizes
+    given as a range, read as its lower bound: info), freshness_days (as_of minus the latest
+    timestamp). A table the contract allows to be empty (optional) that is empty is not
+    judged: its checks are 'n/a'. data_quality_scores rolls it up per table. -#}
 {% set recent_days = leadscore_var('data_quality_recent_days') %}
 {% set tables = [
-    {'name': 'leads', 'model': 'base_crm__leads', 'ts': 'created_at',
+    {'name': 'leads', 'model': 'base_crm__leads', 'ts': 'created_at', 'optional': false,
      'columns': ['lead_id', 'created_at', 'lead_source', 'company_size', 'industry', 'country',
                  'job_title', 'email'],
      'malformed': {'company_size': 'has_malformed_company_size', 'email': 'has_malformed_email'},
-     'unknown': {}},
-    {'name': 'activities', 'model': 'base_crm__activities', 'ts': 'occurred_at',
+     'unknown': {},
+     'range': {'company_size': 'has_company_size_range'}},
+    {'name': 'activities', 'model': 'base_crm__activities', 'ts': 'occurred_at', 'optional': true,
      'columns': ['activity_id', 'lead_id', 'occurred_at', 'activity_type'],
      'malformed': {},
-     'unknown': {'activity_type': "activity_type = 'other'"}},
+     'unknown': {'activity_type': "activity_type = 'other'"},
+     'range': {}},
     {'name': 'opportunities', 'model': 'base_crm__opportunities', 'ts': 'created_at',
+     'optional': true,
      'columns': ['opportunity_id', 'lead_id', 'created_at', 'closed_at', 'is_won', 'amount'],
-     'malformed': {'amount': 'has_malformed_amount'},
-     'unknown': {}},
+     'malformed': {'is_won': 'has_malformed_is_won', 'amount': 'has_malformed_amount'},
+     'unknown': {},
+     'range': {}},
     {'name': 'lead_status_changes', 'model': 'base_crm__lead_status_changes', 'ts': 'changed_at',
+     'optional': true,
      'columns': ['lead_id', 'status', 'changed_at'],
      'malformed': {},
-     'unknown': {}},
+     'unknown': {},
+     'range': {}},
 ] %}
 {% set reasons = ['null_key', 'null_timestamp', 'unparseable_timestamp', 'future_timestamp',
                   'orphan_lead_id', 'closed_before_created', 'duplicate_key'] %}
@@ -81,6 +89,9 @@ thresholds as (
     {%- for column, condition in table.unknown.items() %}
         {%- do share_checks.append((column, 'unknown_value_share', condition)) %}
     {%- endfor %}
+    {%- for column, flag in table.range.items() %}
+        {%- do share_checks.append((column, 'range_share', flag)) %}
+    {%- endfor %}
 
     {{ table.name }}_checks as (
 
@@ -91,7 +102,8 @@ thresholds as (
             count(*)::double as value_all,
             count(*) filter (where is_recent)::double as value_recent,
             count(*) as n_rows_all,
-            count(*) filter (where is_recent) as n_rows_recent
+            count(*) filter (where is_recent) as n_rows_recent,
+            {{ 'true' if table.optional else 'false' }} as is_optional
         from {{ table.name }}_rows
 
         {% for column, check, condition in share_checks %}
@@ -105,7 +117,8 @@ thresholds as (
                 avg(case when {{ condition }} then 1.0 else 0.0 end)
                 filter (where is_recent) as value_recent,
                 count(*) as n_rows_all,
-                count(*) filter (where is_recent) as n_rows_recent
+                count(*) filter (where is_recent) as n_rows_recent,
+                {{ 'true' if table.optional else 'false' }} as is_optional
             from {{ table.name }}_rows
         {% endfor %}
 
@@ -119,7 +132,8 @@ thresholds as (
                 as value_all,
             null as value_recent,
             count(*) as n_rows_all,
-            count(*) filter (where is_recent) as n_rows_recent
+            count(*) filter (where is_recent) as n_rows_recent,
+            {{ 'true' if table.optional else 'false' }} as is_optional
         from {{ table.name }}_rows
 
     ),
@@ -190,6 +204,8 @@ final as (
         judged.watch,
         judged.alert,
         case
+            -- an empty optional table (docs/inputs.md: "may be empty") is not applicable
+            when judged.n_rows_all = 0 and judged.is_optional then 'n/a'
             when judged.alert is null then 'info'
             when judged.n_rows_all = 0 then 'alert'
             when judged.value_judged is null then 'alert'

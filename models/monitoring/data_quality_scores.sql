@@ -1,7 +1,8 @@
 {#- One row per raw CRM table: the data-quality score (100 minus data_quality_alert_penalty
     per check in alert and data_quality_watch_penalty per check in watch, at least 0), the
-    worst status, the checks behind it, rows and freshness. The first place to look when the
-    scores of a run look odd. -#}
+    worst status, the checks behind it, rows and freshness. An empty table the contract allows
+    to be empty (every check 'n/a') has no score, status 'n/a' and says so in findings. The
+    first place to look when the scores of a run look odd. -#}
 {% set alert_penalty = leadscore_var('data_quality_alert_penalty') %}
 {% set watch_penalty = leadscore_var('data_quality_watch_penalty') %}
 
@@ -13,7 +14,7 @@ checks as (
 
 ),
 
-final as (
+scored as (
 
     select
         as_of,
@@ -43,9 +44,34 @@ final as (
                         || cast(round(value_judged, 4) as {{ dbt.type_string() }})
             end,
             '; '
-        ) as findings
+        ) as findings,
+        count(*) filter (where status = 'n/a') = count(*) as is_not_applicable
     from checks
     group by as_of, source_table
+
+),
+
+final as (
+
+    select
+        as_of,
+        source_table,
+        n_rows,
+        n_rows_recent,
+        rejected_share,
+        freshness_days,
+        n_alerts,
+        n_watch,
+        case when not is_not_applicable then quality_score end as quality_score,
+        case when is_not_applicable then 'n/a' else status end as status,
+        case
+            when is_not_applicable
+                then
+                    'not applicable: ' || source_table || ' is empty, which the source '
+                    || 'contract allows (docs/inputs.md)'
+            else findings
+        end as findings
+    from scored
 
 )
 

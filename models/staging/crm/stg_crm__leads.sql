@@ -18,6 +18,7 @@ final as (
         job_title,
         email,
         has_malformed_company_size,
+        has_company_size_range,
         has_malformed_email
         {{- lead_attribute_columns() }}
     from base

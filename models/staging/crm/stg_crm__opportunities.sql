@@ -15,6 +15,7 @@ final as (
         closed_at,
         is_won,
         amount,
+        has_malformed_is_won,
         has_malformed_amount
     from base
     where rejection_reason is null

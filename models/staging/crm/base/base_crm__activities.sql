@@ -1,5 +1,6 @@
 {#- Every raw activity row, typed, with the activity type mapped to the contract's values
     (unknown types kept as 'other', never dropped) and the reason it cannot be used. -#}
+{{ config(post_hook="{{ leadscore.stop_on_orphan_lead_ids('activities') }}") }}
 {% set engagement_types = sql_list(leadscore_var('engagement_activity_types')) %}
 {% set sales_touch_types = sql_list(leadscore_var('sales_touch_activity_types')) %}
 with

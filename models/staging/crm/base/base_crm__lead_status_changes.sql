@@ -1,5 +1,6 @@
 {#- Every raw status change, typed, with the reason it cannot be used (or NULL). A status
     change has no id of its own: (lead_id, status, changed_at) is its key. -#}
+{{ config(post_hook="{{ leadscore.stop_on_orphan_lead_ids('lead_status_changes') }}") }}
 with
 
 source as (

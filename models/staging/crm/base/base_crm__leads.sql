@@ -1,5 +1,7 @@
 {#- Every raw lead row, typed and cleaned, with the reason it cannot be used (or NULL).
-    stg_crm__leads keeps the usable rows; stg_crm__rejected_rows keeps the others. -#}
+    stg_crm__leads keeps the usable rows; stg_crm__rejected_rows keeps the others. A
+    company_size that is there but not a positive count (abc, 0, -4) is NULL and flagged
+    has_malformed_company_size; numbers as CRMs write them: macros/crm_values.sql. -#}
 with
 
 source as (
@@ -15,7 +17,7 @@ typed as (
         created_at as created_at_source,
         {{ parse_timestamp('created_at') }} as created_at,
         {{ clean_category('lead_source') }} as lead_source,
-        {{ parse_number('company_size') }} as company_size_raw,
+        {{ number_text('company_size') }} as company_size_text,
         {{ clean_category('industry') }} as industry,
         {{ clean_category('country') }} as country,
         {{ clean_category('job_title') }} as job_title,
@@ -30,6 +32,17 @@ typed as (
 
 ),
 
+parsed as (
+
+    select
+        *,
+        -- an employee range (51-200, 10,001+) is read as its lower bound, and flagged
+        {{ parse_number_text('company_size_text', ranges=true) }} as company_size_raw,
+        {{ is_number_range('company_size_text') }} as has_company_size_range
+    from typed
+
+),
+
 checked as (
 
     select
@@ -38,7 +51,7 @@ checked as (
             when lead_id is null then 'null_key'
             else {{ timestamp_problem('created_at_source', 'created_at') }}
         end as row_problem
-    from typed
+    from parsed
 
 ),
 
@@ -61,7 +74,10 @@ final as (
         country,
         job_title,
         email,
-        company_size_raw is not null and company_size_raw <= 0 as has_malformed_company_size,
+        -- there but not a count: text that does not parse (abc), zero or negative
+        company_size_text is not null and coalesce(company_size_raw <= 0, true)
+            as has_malformed_company_size,
+        has_company_size_range,
         email is not null and email not like '%_@_%' as has_malformed_email,
         coalesce(
             row_problem,

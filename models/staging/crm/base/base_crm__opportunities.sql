@@ -1,4 +1,8 @@
-{#- Every raw opportunity row, typed, with the reason it cannot be used (or NULL). -#}
+{#- Every raw opportunity row, typed, with the reason it cannot be used (or NULL). is_won and
+    amount as CRMs write them (Y/N, closed won, $4,900.00: macros/crm_values.sql); a value
+    that is there but cannot be read is NULL and flagged has_malformed_is_won /
+    has_malformed_amount. Stops the build when most rows match no lead (orphan_check.sql). -#}
+{{ config(post_hook="{{ leadscore.stop_on_orphan_lead_ids('opportunities') }}") }}
 with
 
 source as (
@@ -13,7 +17,7 @@ leads as (
 
 ),
 
-typed as (
+texts as (
 
     select
         {{ clean_key('opportunity_id') }} as opportunity_id,
@@ -22,9 +26,19 @@ typed as (
         {{ parse_timestamp('created_at') }} as created_at,
         closed_at as closed_at_source,
         {{ parse_timestamp('closed_at') }} as closed_at,
-        lower(trim(cast(is_won as {{ dbt.type_string() }}))) as is_won_raw,
-        {{ parse_number('amount') }} as amount_raw
+        {{ boolean_text('is_won') }} as is_won_text,
+        {{ number_text('amount') }} as amount_text
     from source
+
+),
+
+typed as (
+
+    select
+        *,
+        {{ parse_is_won_text('is_won_text') }} as is_won,
+        {{ parse_number_text('amount_text') }} as amount_raw
+    from texts
 
 ),
 
@@ -74,13 +88,11 @@ final as (
         created_at,
         closed_at_source,
         closed_at,
-        case
-            when is_won_raw in ('true', 't', '1', 'yes', 'won') then true
-            when is_won_raw in ('false', 'f', '0', 'no', 'lost') then false
-        end as is_won,
+        is_won,
         -- a negative amount is a malformed value: unknown, not a number
         case when amount_raw >= 0 then amount_raw end as amount,
-        amount_raw < 0 as has_malformed_amount,
+        is_won_text is not null and is_won is null as has_malformed_is_won,
+        amount_text is not null and coalesce(amount_raw < 0, true) as has_malformed_amount,
         coalesce(
             row_problem,
             case when n_within_key > 1 then 'duplicate_key' end
