@@ -12,7 +12,7 @@
     {%- set currency = '[a-z]{0,2}[$€£¥]|usd|eur|gbp|chf|cad|aud|nzd|jpy|sek|nok|dkk|pln|inr' -%}
     case
         when {{ text }} = '' or {{ text }} in {{ leadscore.sql_list(
-            leadscore_var('placeholder_values')) }}
+            leadscore_var('placeholder_values'), 'var placeholder_values') }}
             then null
         {%- if leadscore_var('decimal_separator') != '.' %}
         when not {{ leadscore.is_text_typed(column) }}
@@ -106,7 +106,7 @@
     {%- set text = "lower(trim(cast(" ~ column ~ " as " ~ dbt.type_string() ~ ")))" -%}
     case
         when {{ text }} = '' or {{ text }} in {{ leadscore.sql_list(
-            leadscore_var('placeholder_values')) }}
+            leadscore_var('placeholder_values'), 'var placeholder_values') }}
             then null
         else {{ leadscore.regex_replace_all(text, "'[\\s_-]+'", "' '") }}
     end
@@ -121,10 +121,12 @@
     {%- set false_values = ['false', 'f', 'no', 'n', 'lost', 'loss', 'closed lost'] -%}
     case
         when {{ text }} in {{ leadscore.sql_list(
-            true_values + leadscore.spellings(leadscore_var('is_won_true_values'))) }}
+            true_values + leadscore.spellings(leadscore_var('is_won_true_values')),
+            'var is_won_true_values') }}
             then true
         when {{ text }} in {{ leadscore.sql_list(
-            false_values + leadscore.spellings(leadscore_var('is_won_false_values'))) }}
+            false_values + leadscore.spellings(leadscore_var('is_won_false_values')),
+            'var is_won_false_values') }}
             then false
         when {{ leadscore.try_cast(text, leadscore.type_double()) }} = 1 then true
         when {{ leadscore.try_cast(text, leadscore.type_double()) }} = 0 then false

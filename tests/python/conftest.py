@@ -34,6 +34,25 @@ class DbtRun:
         return self.query(sql)[0][0]
 
 
+def dbt_env(
+    raw_dir: Path, work_dir: Path, extra_env: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of a dbt run against raw_dir with its files under work_dir."""
+    return {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "DBT_TARGET_PATH": str(work_dir / "target"),
+        "DBT_LOG_PATH": str(work_dir / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "DO_NOT_TRACK": "1",
+        "LEADSCORE_RAW_DIR": str(raw_dir),
+        "LEADSCORE_DB": str(work_dir / "leadscore.duckdb"),
+        "LEADSCORE_EXPORT_DIR": str(work_dir / "exports"),
+        "LEADSCORE_TARGET": "dev",
+        **(extra_env or {}),
+    }
+
+
 def run_dbt(
     args: list[str],
     raw_dir: Path,
@@ -45,23 +64,10 @@ def run_dbt(
     target folder under work_dir (never the developer's leadscore.duckdb or target/).
     project_dir: a copy of the project to run instead (e.g. with edited seeds)."""
     db_path = work_dir / "leadscore.duckdb"
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(PROJECT_DIR),
-        "DBT_TARGET_PATH": str(work_dir / "target"),
-        "DBT_LOG_PATH": str(work_dir / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        "DO_NOT_TRACK": "1",
-        "LEADSCORE_RAW_DIR": str(raw_dir),
-        "LEADSCORE_DB": str(db_path),
-        "LEADSCORE_EXPORT_DIR": str(work_dir / "exports"),
-        "LEADSCORE_TARGET": "dev",
-        **(extra_env or {}),
-    }
     proc = subprocess.run(
         [str(DBT), *args],
         cwd=project_dir,
-        env=env,
+        env=dbt_env(raw_dir, work_dir, extra_env),
         capture_output=True,
         text=True,
         check=False,

@@ -7,11 +7,15 @@ fixture (the same DuckDB file), each step a real `dbt build`.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import time
 
 import duckdb
 import numpy as np
 import pytest
-from conftest import generate_raw, run_dbt
+from conftest import DBT, PROJECT_DIR, dbt_env, generate_raw, run_dbt
 from sklearn.metrics import roc_auc_score
 
 pytestmark = pytest.mark.e2e
@@ -36,6 +40,32 @@ def _registry(run) -> list[dict]:
         con.close()
 
 
+def _kill_while_training(raw, work) -> dict:
+    """A forced retrain killed (SIGKILL, the whole process group) once model_registry has
+    started: what a power cut or an OOM kill does to a nightly build."""
+    log = work / "logs" / "dbt.log"
+    start = log.stat().st_size if log.exists() else 0
+    proc = subprocess.Popen(
+        [str(DBT), *REGISTRY_ONWARDS, *_vars("force_retrain: true")],
+        cwd=PROJECT_DIR,
+        env=dbt_env(raw, work),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline, seen = time.monotonic() + 300, False
+    while not seen and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+        with log.open() as handle:
+            handle.seek(start)
+            seen = "model main.model_registry" in handle.read()
+    time.sleep(2)  # inside the training (a forced retrain of 4,000 leads takes far longer)
+    still_running = proc.poll() is None
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    return {"seen_registry_start": seen, "killed_while_running": still_running}
+
+
 @pytest.fixture(scope="module")
 def steps(tmp_path_factory: pytest.TempPathFactory) -> dict:
     work = tmp_path_factory.mktemp("training")
@@ -45,6 +75,8 @@ def steps(tmp_path_factory: pytest.TempPathFactory) -> dict:
     assert first.returncode == 0, first.output[-5000:]
     out["first"], out["after_first"] = first, _registry(first)
     out["first_test_roc_auc"] = first.scalar("select test_roc_auc from model_registry")
+    out["killed"] = _kill_while_training(raw, work)
+    out["after_kill"] = _registry(first)
     second = run_dbt([*REGISTRY_ONWARDS, *_vars()], raw, work)
     assert second.returncode == 0, second.output[-5000:]
     out["after_second"] = _registry(second)
@@ -83,6 +115,14 @@ def test_first_build_trains_one_champion_and_second_reuses_it(steps):
     assert first[0]["status"] == "champion" and first[0]["is_champion"]
     assert first[0]["model_type"] in ("logistic_regression", "xgboost", "mlp", "blend")
     assert steps["after_second"] == first  # no retrain, nothing changed
+
+
+def test_a_build_killed_during_training_loses_and_corrupts_nothing(steps):
+    assert steps["killed"] == {"seen_registry_start": True, "killed_while_running": True}
+    # the registry is as the first build left it, the database opens, and the next builds
+    # (second, forced, pinned) run on it as if nothing had happened
+    assert steps["after_kill"] == steps["after_first"]
+    assert steps["after_second"] == steps["after_first"]
 
 
 def test_forced_retrain_adds_a_version_through_the_gate(steps):
