@@ -79,8 +79,10 @@ unit: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/python -m pytest -m e2e
 
+# two workers, one test file each at a time (a file's shared builds stay in one process):
+# the end-to-end builds wait on single-threaded steps, so two at once use both cores
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 clean:
 	rm -rf target logs $(LEADSCORE_DB) $(LEADSCORE_EXPORT_DIR)
