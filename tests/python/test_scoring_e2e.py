@@ -184,6 +184,15 @@ def daily(tmp_path_factory: pytest.TempPathFactory) -> dict:
     # 2. the same day again: nothing may be duplicated or changed
     _build(["build", "--select", "lead_predictions+", *_vars()], raw, work)
     out["history_rerun"] = first.query(HISTORY_KEY_SQL)
+    # a database built before a day was keyed by as_of alone holds that day twice when two
+    # models scored it: the next run (another day) must leave one set, the latest run's
+    con = duckdb.connect(str(first.db_path))
+    con.execute(
+        "insert into lead_score_history by name select * replace ("
+        "'m0000-legacy' as model_version, scored_at - interval 1 day as scored_at) "
+        "from lead_score_history"
+    )
+    con.close()
 
     # 3. next week's run (after the data) as the README schedules it, `--selector daily`: no
     # retrain, one more run in the history, the training tables left as they were
@@ -197,6 +206,10 @@ def daily(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out["history_next"] = nxt.query(HISTORY_KEY_SQL)
     out["history_next_keys"] = nxt.query(
         "select count(*), count(distinct (lead_id, as_of, model_version)) from lead_score_history"
+    )[0]
+    out["history_next_days"] = nxt.query(
+        "select count(*), count(distinct (lead_id, as_of)), "
+        "count(*) filter (where model_version = 'm0000-legacy') from lead_score_history"
     )[0]
     out["scores_next"] = _dicts(nxt, TIER_SQL)
     out["runs_next"] = _dicts(nxt, "select * from scoring_runs order by as_of")
@@ -311,6 +324,11 @@ def test_the_threshold_is_chosen_on_the_models_valid_window_and_reported_on_its_
         _threshold_figures(by_split["test"], best)
     )
     assert row["n_valid_rows"] == len(valid) and row["n_test_rows"] == len(by_split["test"])
+
+
+def test_a_day_held_twice_by_an_older_database_keeps_only_its_latest_run(daily):
+    n_rows, n_keys, n_legacy = daily["history_next_days"]
+    assert n_rows == n_keys and n_legacy == 0
 
 
 def test_same_day_rerun_leaves_history_identical(daily):
