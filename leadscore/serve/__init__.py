@@ -1,0 +1,1 @@
+"""Real-time scoring (leadscore serve)."""
