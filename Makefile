@@ -23,7 +23,7 @@ export LEADSCORE_RAW_DIR ?= $(RAW_DIR)
 export LEADSCORE_DB ?= leadscore.duckdb
 export LEADSCORE_EXPORT_DIR ?= exports
 
-.PHONY: demo test install lint unit e2e data backfill build report bench clean
+.PHONY: demo test install lint unit e2e data backfill build report bench serve clean
 
 install: $(STAMP)
 
@@ -55,6 +55,12 @@ backfill: $(STAMP)
 # The HTML report, from the Parquet exports only (runs while dbt holds the database).
 report: $(STAMP)
 	$(BIN)/leadscore report --exports $(LEADSCORE_EXPORT_DIR)
+
+# The real-time API on 127.0.0.1:$(SERVE_PORT), serving what the last build exported
+# (docs/serving.md); it picks up the next build's export by itself.
+SERVE_PORT ?= 8000
+serve: $(STAMP)
+	$(BIN)/leadscore serve --port $(SERVE_PORT) --exports $(LEADSCORE_EXPORT_DIR)
 
 # Benchmarks at 100k and 1M leads (not part of make test; about an hour on 2 cores): writes
 # BENCHMARKS.md, keeping its History. Data and databases go to data/bench/ (git-ignored).

@@ -17,6 +17,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "backfill": ("leadscore.demo.backfill", "score the demo at earlier as_of dates"),
     "report": ("leadscore.report.cli", "write the HTML report from the Parquet exports"),
     "summary": ("leadscore.demo.summary", "print the demo's summary of the database"),
+    "serve": ("leadscore.serve.cli", "the real-time scoring API on the build's exports"),
 }
 
 

@@ -111,7 +111,8 @@ class FeatureSpec:
 
     def check_table(self, table: pa.Table) -> None:
         """Raise ValueError when feature columns are missing from ``table``."""
-        missing = [c for c in self.columns if c not in table.column_names]
+        present = set(table.column_names)
+        missing = [c for c in self.columns if c not in present]
         if missing:
             raise ValueError(
                 f"table lacks {len(missing)} feature column(s) the model was trained on: "
@@ -138,7 +139,9 @@ class FeatureSpec:
 
 def _column(table: pa.Table, name: str) -> pa.Array:
     col = table.column(name)
-    return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if not isinstance(col, pa.ChunkedArray):
+        return col
+    return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
 
 
 def _as_strings(arr: pa.Array, name: str) -> pa.Array:
@@ -159,6 +162,11 @@ def _as_float(arr: pa.Array, name: str) -> np.ndarray:
     """float64 numpy array with NaN for NULL, NaN and ±inf."""
     if pa.types.is_dictionary(arr.type):
         arr = arr.dictionary_decode()
+    if pa.types.is_floating(arr.type) or (pa.types.is_integer(arr.type) and arr.null_count == 0):
+        # to_numpy gives NaN for a NULL float; the cast below would give the same values
+        out = arr.to_numpy(zero_copy_only=False).astype(np.float64, copy=True)
+        out[~np.isfinite(out)] = np.nan
+        return out
     try:
         arr = pc.cast(arr, pa.float64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
@@ -206,14 +214,24 @@ class CategoricalState:
             f"{c}=(unknown)",
         ]
 
+    def _value_set(self, name: str) -> pa.Array:
+        """The Arrow array of ``categories`` or ``rare_values``, built once (a one-row table,
+        as ``leadscore serve`` scores, would otherwise spend most of its time building them)."""
+        cache = self.__dict__.setdefault("_value_sets", {})
+        if name not in cache:
+            cache[name] = pa.array(getattr(self, name), pa.string())
+        return cache[name]
+
     def codes(self, arr: pa.Array) -> np.ndarray:
         """Per row: index into feature_names() (categories, then rare, missing, unknown)."""
         k = len(self.categories)
         strings = _as_strings(arr, self.column)
-        kept = pc.index_in(strings, value_set=pa.array(self.categories, pa.string()))
-        codes = kept.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        kept = pc.index_in(strings, value_set=self._value_set("categories"))
+        # NULL (not a category) comes out of to_numpy as NaN
+        found = kept.to_numpy(zero_copy_only=False)
+        codes = np.where(np.isnan(found), -1, found).astype(np.int64)
         if self.rare_values:
-            rare = pc.is_in(strings, value_set=pa.array(self.rare_values, pa.string()))
+            rare = pc.is_in(strings, value_set=self._value_set("rare_values"))
             rare_np = rare.fill_null(False).to_numpy(zero_copy_only=False)
             codes[(codes < 0) & rare_np] = k
         is_null = strings.is_null().to_numpy(zero_copy_only=False)
@@ -349,6 +367,7 @@ class Preprocessor:
         order = "F" if self.mode == "linear" else "C"
         out = np.zeros((n, len(names)), dtype=dtype, order=order)
         unknown: dict[str, int] = {}
+        numeric: list[tuple[int, NumericState, np.ndarray]] = []
         j = 0
         for col in self.spec.columns:
             arr = _column(table, col)
@@ -361,20 +380,34 @@ class Preprocessor:
                 j += width
                 continue
             st = self.numeric[col]
-            x = _as_float(arr, col)
-            if self.mode == "tree":
-                out[:, j] = x
-                j += 1
-                continue
-            miss = np.isnan(x)
-            t = signed_log1p(x) if st.log1p else x
-            t = np.where(miss, st.median, t)
-            out[:, j] = np.clip((t - st.mean) / st.scale, -LINEAR_CLIP, LINEAR_CLIP)
-            j += 1
-            if st.missing_indicator:
-                out[:, j] = miss
-                j += 1
+            numeric.append((j, st, _as_float(arr, col)))
+            j += 2 if self.mode == "linear" and st.missing_indicator else 1
+        if numeric:
+            self._fill_numeric(out, numeric)
         return Transformed(out, names, unknown)
+
+    def _fill_numeric(
+        self, out: np.ndarray, numeric: list[tuple[int, NumericState, np.ndarray]]
+    ) -> None:
+        """The numeric columns, all at once (elementwise, so each value is what a column by
+        column pass gives): as they are for trees; for linear models signed log1p where
+        chosen, NULL → the train median, standardised and clipped, and the missing
+        indicators."""
+        at = np.array([j for j, _, _ in numeric])
+        x = np.column_stack([values for _, _, values in numeric])
+        if self.mode == "tree":
+            out[:, at] = x
+            return
+        states = [st for _, st, _ in numeric]
+        miss = np.isnan(x)
+        logged = np.array([st.log1p for st in states])
+        t = np.where(logged, signed_log1p(x), x)
+        t = np.where(miss, np.array([st.median for st in states]), t)
+        mean = np.array([st.mean for st in states])
+        scale = np.array([st.scale for st in states])
+        out[:, at] = np.clip((t - mean) / scale, -LINEAR_CLIP, LINEAR_CLIP)
+        flagged = np.array([st.missing_indicator for st in states])
+        out[:, at[flagged] + 1] = miss[:, flagged]
 
     def to_dict(self) -> dict[str, Any]:
         return {

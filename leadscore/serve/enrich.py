@@ -89,7 +89,7 @@ def duckdb_lower(text: str) -> str:
 
 def _text(value: Any, field: str) -> str | None:
     if value is not None and not isinstance(value, str):
-        raise ValueError(f"{field}: expected a string or null, got {value!r}")
+        raise ValueError(f"{field}: expected a string or null, got {type(value).__name__}")
     return value
 
 
@@ -107,14 +107,16 @@ def _number(value: Any, field: str, placeholders: frozenset[str]) -> float | Non
         return float(value)
     raise ValueError(
         f"{field}: expected a finite number (or a plain numeric string such as '250'), "
-        f"got {value!r}"
+        f"got {type(value).__name__}"
     )
 
 
 def _created_at(lead: Mapping[str, Any]) -> datetime:
     value = lead.get("created_at")
     if not isinstance(value, datetime):
-        raise ValueError(f"created_at: expected a datetime (naive = UTC), got {value!r}")
+        raise ValueError(
+            f"created_at: expected a datetime (naive = UTC), got {type(value).__name__}"
+        )
     if value.utcoffset() is not None:
         value = value.astimezone(UTC)
     value = value.replace(tzinfo=None)
@@ -222,7 +224,7 @@ class LeadEnricher:
             value = str(value)
         key = _clean_key(value) if isinstance(value, str) else None
         if key is None:
-            raise ValueError(f"lead_id: expected a non-empty string, got {value!r}")
+            raise ValueError(f"lead_id: expected a non-empty string, got {type(value).__name__}")
         return duckdb_lower(key) if self._lower_ids else key
 
     def _category(self, value: str | None) -> str | None:

@@ -17,6 +17,8 @@ ENVIRONMENT_DEFAULTS: dict[str, str] = {
     "LEADSCORE_EXPORT_DIR": "exports",
     "LEADSCORE_MEMORY_LIMIT": "6GB",
     "LEADSCORE_TARGET": "dev",
+    # leadscore serve: a bearer token every mutating endpoint requires when set (empty: none)
+    "LEADSCORE_SERVE_TOKEN": "",
 }
 
 
@@ -29,6 +31,7 @@ class Environment:
     export_dir: Path
     memory_limit: str
     target: str
+    serve_token: str
 
 
 def environment(env: Mapping[str, str] | None = None) -> Environment:
@@ -44,4 +47,5 @@ def environment(env: Mapping[str, str] | None = None) -> Environment:
         export_dir=Path(get("LEADSCORE_EXPORT_DIR")),
         memory_limit=get("LEADSCORE_MEMORY_LIMIT"),
         target=get("LEADSCORE_TARGET"),
+        serve_token=get("LEADSCORE_SERVE_TOKEN"),
     )

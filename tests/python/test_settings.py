@@ -17,11 +17,13 @@ from leadscore.config import TrainingConfig
 from leadscore.drift import DriftConfig
 from leadscore.registry import RegistryPolicy
 from leadscore.segmentation import SegmentationConfig
+from leadscore.serve.config import OnlineSettings
 from leadscore.settings import DBT_VARS, SETTINGS, environment, validate, vars_of
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG_CLASSES = {
-    cls.__name__: cls for cls in (TrainingConfig, RegistryPolicy, DriftConfig, SegmentationConfig)
+    cls.__name__: cls
+    for cls in (TrainingConfig, RegistryPolicy, DriftConfig, SegmentationConfig, OnlineSettings)
 }
 
 
