@@ -119,6 +119,14 @@ class Bundle:
             ids = ids + [e[2] for e in extra]
         return Activities(times, codes), ids
 
+    def feature_row(self, row: int, as_of: datetime) -> dict[str, Any]:
+        """The lead_features row of state lead ``row`` as of ``as_of``."""
+        lead = self.lead(row)
+        acts = self.activities_of(row)[0]
+        return self.features.row(
+            lead, acts, self.wins_of(lead["email_domain"]), as_of, self.attributes
+        )
+
     def wins_of(self, email_domain: str | None) -> DomainWins:
         rows = (
             rows_of(self.win_hashes, self.wins.column("email_domain"), email_domain)

@@ -223,6 +223,9 @@ SETTINGS_LIST: tuple[Setting, ...] = (
     _num("max_orphan_share", 0.5, "stop the build when more than this share of a child "
          "table's rows have a lead_id matching no lead (1 = never stop)", _S, low=0, high=1,
          noun="a share"),
+    _bool("read_realtime_events", True, "add the events leadscore serve logged "
+          "($LEADSCORE_EXPORT_DIR/events/*.jsonl) to the activities: an event whose "
+          "activity_id the CRM export has, or whose lead it lacks, is left out", _S),
     _names("lead_categorical_attributes", (), "the user's own categorical CRM fields on leads "
            "that become model features", _S, distinct=True, example="[plan_tier, region]"),
     _names("lead_numeric_attributes", (), "the user's own numeric CRM fields on leads that "

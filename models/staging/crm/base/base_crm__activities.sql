@@ -1,5 +1,8 @@
 {#- Every raw activity row, typed, with the activity type mapped to the contract's values
-    (unknown types kept as 'other', never dropped) and the reason it cannot be used. -#}
+    (unknown types kept as 'other', never dropped) and the reason it cannot be used; plus the
+    events `leadscore serve` logged (macros/realtime_events.sql) whose activity_id the CRM
+    export does not have and whose lead it has (the others stay in the log: the CRM row wins,
+    and an event of a lead the export lacks joins a later build that has the lead). -#}
 {{ config(post_hook="{{ leadscore.stop_on_orphan_lead_ids('activities') }}") }}
 {% set engagement_types = sql_list(leadscore_var('engagement_activity_types')) %}
 {% set sales_touch_types = sql_list(leadscore_var('sales_touch_activity_types')) %}
@@ -17,7 +20,13 @@ leads as (
 
 ),
 
-typed as (
+realtime as (
+
+    {{ realtime_events() }}
+
+),
+
+crm_typed as (
 
     select
         {{ clean_key('activity_id') }} as activity_id,
@@ -26,6 +35,32 @@ typed as (
         {{ parse_timestamp('occurred_at') }} as occurred_at,
         lower(trim(cast(activity_type as {{ dbt.type_string() }}))) as activity_type_raw
     from source
+
+),
+
+realtime_typed as (
+
+    select
+        {{ clean_key('realtime.activity_id') }} as activity_id,
+        {{ clean_key('realtime.lead_id') }} as lead_id,
+        realtime.occurred_at as occurred_at_source,
+        realtime.occurred_at,
+        lower(trim(realtime.activity_type)) as activity_type_raw
+    from realtime
+
+),
+
+typed as (
+
+    select * from crm_typed
+    union all
+    select realtime_typed.*
+    from realtime_typed
+    inner join leads on realtime_typed.lead_id = leads.lead_id
+    where not exists (
+        select 1 from crm_typed
+        where crm_typed.activity_id = realtime_typed.activity_id
+    )
 
 ),
 
