@@ -67,6 +67,7 @@ serve: $(STAMP)
 BENCH_SIZES ?= 100000,1000000
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run --sizes $(BENCH_SIZES)
+	$(BIN)/python -m benchmarks.serving --leads 1000000
 
 demo: data
 	$(MAKE) backfill

@@ -16,6 +16,8 @@ from benchmarks.nodes import FEATURE_LAYER
 
 HISTORY_BEGIN, HISTORY_END = "<!-- history:begin -->", "<!-- history:end -->"
 NOTES_BEGIN, NOTES_END = "<!-- notes:begin -->", "<!-- notes:end -->"
+# written by benchmarks/serving.py; kept as it is by a run of benchmarks/run.py
+SERVING_BEGIN, SERVING_END = "<!-- serving:begin -->", "<!-- serving:end -->"
 HISTORY_HEADER = (
     "| run (UTC) | commit | leads | full build | daily run | peak RSS | feature layer "
     "| pandas / SQL | SQL / floor | predict / raw | with reasons / raw | note |",
@@ -642,6 +644,14 @@ def _row_key(row: str) -> tuple[str, ...]:
     return tuple(c.strip() for c in row.strip().strip("|").split("|")[:3])
 
 
+def section_serving(previous: str) -> list[str]:
+    """The serving block of the previous file as it was (benchmarks/serving.py writes it)."""
+    serving = _block(previous, SERVING_BEGIN, SERVING_END)
+    if not serving:
+        return []
+    return ["## Real-time serving", "", SERVING_BEGIN, *serving, SERVING_END, ""]
+
+
 def render(run: dict[str, Any], previous: str = "") -> str:
     sizes = run["sizes"]
     old_history = _block(previous, HISTORY_BEGIN, HISTORY_END) or []
@@ -670,6 +680,7 @@ def render(run: dict[str, Any], previous: str = "") -> str:
         *section_features(sizes),
         *section_scoring(sizes),
         *section_profile(sizes),
+        *section_serving(previous),
         "## Notes",
         "",
         NOTES_BEGIN,

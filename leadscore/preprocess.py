@@ -30,6 +30,7 @@ NaN and ±inf in numeric columns count as missing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -314,8 +315,20 @@ class Preprocessor:
     categorical: dict[str, CategoricalState]
     numeric: dict[str, NumericState]
 
+    def _memo(self, name: str, compute: Callable[[], Any]) -> Any:
+        """The layout (names, sources, positions) of a fitted preprocessor never changes:
+        computed once (a one-row transform, as leadscore serve makes, would spend a third of
+        its time rebuilding these lists)."""
+        memo = self.__dict__.setdefault("_layout_memo", {})
+        if name not in memo:
+            memo[name] = compute()
+        return memo[name]
+
     @property
     def feature_names(self) -> list[str]:
+        return list(self._memo("feature_names", self._feature_names))
+
+    def _feature_names(self) -> list[str]:
         names: list[str] = []
         for col in self.spec.columns:
             if col in self.categorical:
@@ -331,6 +344,9 @@ class Preprocessor:
         """The input column behind each column of :attr:`feature_names` (a one-hot category,
         a missing indicator …), in the same order: contributions are summed per input column
         with it."""
+        return list(self._memo("source_columns", self._source_columns))
+
+    def _source_columns(self) -> list[str]:
         sources: list[str] = []
         for col in self.spec.columns:
             if col in self.categorical:
@@ -345,6 +361,9 @@ class Preprocessor:
     def unknown_positions(self) -> dict[str, int]:
         """Per categorical column, the index in :attr:`feature_names` of its ``=(unknown)``
         column (1 in a row of the matrix: a value never seen in train)."""
+        return dict(self._memo("unknown_positions", self._unknown_positions))
+
+    def _unknown_positions(self) -> dict[str, int]:
         positions: dict[str, int] = {}
         j = 0
         for col in self.spec.columns:
@@ -355,8 +374,11 @@ class Preprocessor:
                 j += 2 if self.mode == "linear" and self.numeric[col].missing_indicator else 1
         return positions
 
-    def transform(self, table: pa.Table) -> Transformed:
-        """Matrix of ``table`` in this layout (float64 for linear, float32 for tree)."""
+    def transform(self, table: pa.Table, converted: dict | None = None) -> Transformed:
+        """Matrix of ``table`` in this layout (float64 for linear, float32 for tree).
+        ``converted``: a dict shared by the transforms of one table (a blend's parts), which
+        then read and convert each column once."""
+        converted = {} if converted is None else converted
         self.spec.check_table(table)
         names = self.feature_names
         n = table.num_rows
@@ -370,17 +392,20 @@ class Preprocessor:
         numeric: list[tuple[int, NumericState, np.ndarray]] = []
         j = 0
         for col in self.spec.columns:
-            arr = _column(table, col)
             if col in self.categorical:
                 st = self.categorical[col]
                 width = len(st.categories) + 3
-                codes = st.codes(arr)
+                if (col, "text") not in converted:
+                    converted[(col, "text")] = _as_strings(_column(table, col), col)
+                codes = st.codes(converted[(col, "text")])
                 out[np.arange(n), j + codes] = 1.0
                 unknown[col] = int(np.sum(codes == width - 1))
                 j += width
                 continue
             st = self.numeric[col]
-            numeric.append((j, st, _as_float(arr, col)))
+            if (col, "number") not in converted:
+                converted[(col, "number")] = _as_float(_column(table, col), col)
+            numeric.append((j, st, converted[(col, "number")]))
             j += 2 if self.mode == "linear" and st.missing_indicator else 1
         if numeric:
             self._fill_numeric(out, numeric)

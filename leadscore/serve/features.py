@@ -82,50 +82,56 @@ class FeatureBuilder:
     def code_of(self, activity_type: str) -> int:
         return self._code[activity_type]
 
-    def _masks(self, acts: Activities, t_us: int) -> dict[str, np.ndarray]:
-        """Macro counted_activity: the rows before T that count in cum_n_<name>."""
-        before = acts.times < t_us
-        codes = acts.codes.astype(np.int64)
-        masks = {name: before & (codes == code) for name, code in self._code.items()}
-        masks["engagement"] = before & self._engagement[codes]
-        masks["sales_touch"] = before & self._sales[codes]
-        return masks
-
     def _state(self, acts: Activities, t_us: int) -> dict[str, Any]:
-        """Macro activity_state_as_of for one lead: totals, times, the decay weight, distinct
-        engagement days and each windowed count just before T - w (``before``)."""
-        masks = self._masks(acts, t_us)
-        engaged = acts.times[masks["engagement"]]
+        """Macro activity_state_as_of for one lead: the totals of each counted activity
+        (macro counted_activity: a type, 'other', or the categories engagement / sales
+        touch), times, the decay weight, distinct engagement days and each windowed count just
+        before T - w (``before``), from the activities strictly before T."""
+        before = acts.times < t_us
+        times = acts.times[before]
+        codes = acts.codes[before].astype(np.int64)
+        k = len(self._code)
+        by_code = np.bincount(codes, minlength=k)
+        cum = {name: int(by_code[code]) for name, code in self._code.items()}
+        cum["engagement"] = int(by_code[self._engagement].sum())
+        cum["sales_touch"] = int(by_code[self._sales].sum())
+        engaged_mask = self._engagement[codes]
+        engaged = times[engaged_mask]
+        recent_by_code = {}
+        for days in LOOKBACK_DAYS:
+            recent = times >= t_us - days * US_PER_DAY
+            counts = np.bincount(codes[recent], minlength=k)
+            recent_by_code[days] = (counts, int(np.count_nonzero(recent & engaged_mask)))
+        before_w = {}
+        for name in self.online.counted_types:
+            for days in FEATURE_WINDOWS:
+                before_w[(name, days)] = cum[name] - int(recent_by_code[days][0][self._code[name]])
+        for days in LOOKBACK_DAYS:
+            before_w[("engagement", days)] = cum["engagement"] - recent_by_code[days][1]
 
-        def last(name: str) -> int | None:
-            times = acts.times[masks[name]]
-            return int(times.max()) if times.size else None
+        def last(mask: np.ndarray) -> int | None:
+            picked = times[mask]
+            return int(picked.max()) if picked.size else None
 
-        names = [*self.online.counted_types, "engagement"]
-        before = {}
-        for name in names:
-            lookbacks = LOOKBACK_DAYS if name == "engagement" else FEATURE_WINDOWS
-            times = acts.times[masks[name]]
-            for days in lookbacks:
-                recent = int(np.count_nonzero(times >= t_us - days * US_PER_DAY))
-                before[(name, days)] = times.size - recent
-        any_before = bool(np.count_nonzero(acts.times < t_us))
+        def last_of(name: str) -> int | None:
+            return last(codes == self._code[name]) if name in self._code else None
+
         decay = None
         if engaged.size:
             decay = 0.0
             for occurred in engaged.tolist():
                 decay += math.exp(self._decay_rate * fractional_days(occurred, t_us))
         return {
-            "any": any_before,
-            "cum": {name: int(np.count_nonzero(mask)) for name, mask in masks.items()},
-            "before": before,
+            "any": bool(times.size),
+            "cum": cum,
+            "before": before_w,
             "decay": decay,
             "first_engagement": int(engaged.min()) if engaged.size else None,
             "last_engagement": int(engaged.max()) if engaged.size else None,
-            "last_sales_touch": last("sales_touch"),
-            "last_pricing": last("pricing_page_view") if "pricing_page_view" in masks else None,
-            "last_demo": last("demo_request") if "demo_request" in masks else None,
-            "last_activity": int(acts.times[acts.times < t_us].max()) if any_before else None,
+            "last_sales_touch": last(self._sales[codes]),
+            "last_pricing": last_of("pricing_page_view"),
+            "last_demo": last_of("demo_request"),
+            "last_activity": int(times.max()) if times.size else None,
             "active_days": int(np.unique(engaged // US_PER_DAY).size),
         }
 

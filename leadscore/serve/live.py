@@ -154,14 +154,16 @@ class LiveState:
         return self._score_rows(bundle, [row], as_of)[0]
 
     @staticmethod
-    def _score_rows(bundle: Bundle, rows: Sequence[int], as_of: datetime) -> list[dict]:
+    def _score_rows(
+        bundle: Bundle, rows: Sequence[int], as_of: datetime, reasons: bool = True
+    ) -> list[dict]:
         inputs = [LeadInput(bundle.lead(r), bundle.activities_of(r)[0], as_of) for r in rows]
-        return score_leads(bundle, inputs)
+        return score_leads(bundle, inputs, reasons)
 
     def apply_events(self, events: Sequence[Mapping[str, Any]], as_of: datetime) -> EventsResult:
         bundle = self.bundle
         rows = sorted({r for e in events if (r := bundle.lead_row(e["lead_id"])) is not None})
-        before = {a["lead_id"]: a for a in self._score_rows(bundle, rows, as_of)}
+        before = {a["lead_id"]: a for a in self._score_rows(bundle, rows, as_of, reasons=False)}
         added, duplicates, unknown = _add_events(bundle, events)
         if added:
             events_log.append(self.export_dir, [e for _, e in added], events_log.utc_now())

@@ -88,8 +88,18 @@ def tier_of(
     return {"expected_deal_value": value, "expected_value": ev, "tier": tier, "tier_basis": basis}
 
 
-def _predictions(bundle: Bundle, table: pa.Table, rules: Sequence[Any]) -> list[dict[str, Any]]:
+def _predictions(
+    bundle: Bundle, table: pa.Table, rules: Sequence[Any], reasons: bool = True
+) -> list[dict[str, Any]]:
     model = bundle.model
+    if bundle.artifact is not None and not reasons:
+        prediction = bundle.artifact.predict(table)
+        return [
+            {"conversion_probability": float(p), "logit": float(m), "top_reasons": None,
+             "model_version": model["model_version"], "model_type": bundle.artifact.model_type,
+             "scoring_notes": None}
+            for p, m in zip(prediction.probability, prediction.margin, strict=True)
+        ]  # fmt: skip
     if bundle.artifact is not None:
         out = score_with_model(
             table, bundle.artifact, model["model_version"], bundle.labels,
@@ -109,8 +119,12 @@ def _predictions(bundle: Bundle, table: pa.Table, rules: Sequence[Any]) -> list[
     return out.to_pylist()
 
 
-def score_leads(bundle: Bundle, inputs: Sequence[LeadInput]) -> list[dict[str, Any]]:
-    """The API answer for each input (the lead_scores fields and the feature values used)."""
+def score_leads(
+    bundle: Bundle, inputs: Sequence[LeadInput], reasons: bool = True
+) -> list[dict[str, Any]]:
+    """The API answer for each input (the lead_scores fields and the feature values used);
+    ``reasons=False``: probability, score and tier only (no contributions computed), for the
+    scores before a batch of events."""
     if not inputs:
         return []
     rows = []
@@ -120,8 +134,8 @@ def score_leads(bundle: Bundle, inputs: Sequence[LeadInput]) -> list[dict[str, A
         rows.append(bundle.features.row(lead, item.activities, wins, item.as_of, bundle.attributes))
     table = pa.Table.from_pylist(rows, schema=bundle.feature_schema)
     rules = [bundle.rules.score(row) for row in rows]
-    predictions = _predictions(bundle, table, rules)
-    used = bundle.artifact.source_columns() if bundle.artifact is not None else []
+    predictions = _predictions(bundle, table, rules, reasons)
+    used = bundle.model_features
     online = bundle.online
     answers = []
     for row, rule, pred in zip(rows, rules, predictions, strict=True):

@@ -83,6 +83,7 @@ class Bundle:
     deal_values: dict[str, float]
     actions: dict[tuple[str, str], str]
     fallback_tiers: dict[str, str]
+    model_features: list[str] = field(default_factory=list)
     overlay: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)
     unknown_lead_event_ids: set[str] = field(default_factory=set)
 
@@ -162,6 +163,9 @@ def load_bundle(export_dir: Path, version: str | None = None) -> Bundle:
     seeds = meta["seeds"]
     model = meta["model"]
     kinds = {f.name: feature_kind(str(_duck_type(f.type))) for f in schema}
+    artifact = ModelArtifact.from_dict(model["artifact"]) if model["artifact"] else None
+    if artifact is not None:
+        _one_thread(artifact)
     return Bundle(
         version=version,
         folder=folder,
@@ -192,7 +196,8 @@ def load_bundle(export_dir: Path, version: str | None = None) -> Bundle:
             score_max=online.rule_score_max,
         ),
         labels=ReasonLabels.from_rows(meta["feature_labels"]),
-        artifact=ModelArtifact.from_dict(model["artifact"]) if model["artifact"] else None,
+        artifact=artifact,
+        model_features=list(dict.fromkeys(artifact.source_columns())) if artifact else [],
         rule_calibrator=(
             Calibrator.from_dict(model["rule_calibration"]) if model["rule_calibration"] else None
         ),
@@ -205,6 +210,14 @@ def load_bundle(export_dir: Path, version: str | None = None) -> Bundle:
         },
         fallback_tiers={r["grade"]: r["fallback_tier"] for r in seeds["rule_grades"]},
     )
+
+
+def _one_thread(artifact: ModelArtifact) -> None:
+    """Score with one thread: a request is a row or a hundred, and OpenMP threads that wait
+    by spinning take the cores from the other requests and the clients (predictions do not
+    depend on the thread count: each row's trees are summed in the same order)."""
+    for part in [artifact, *(p for p, *_ in artifact.components)]:
+        part.params["n_jobs"] = 1
 
 
 _DUCK_TYPES = {

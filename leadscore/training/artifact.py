@@ -115,13 +115,15 @@ class ModelArtifact:
         margin = self.booster().inplace_predict(x, predict_type="margin", missing=np.nan)
         return np.asarray(margin, dtype=np.float64)
 
-    def predict(self, table: pa.Table) -> Prediction:
-        """Probabilities, margins and unknown-category counts for every row of ``table``."""
+    def predict(self, table: pa.Table, converted: dict | None = None) -> Prediction:
+        """Probabilities, margins and unknown-category counts for every row of ``table``
+        (``converted``: see Preprocessor.transform)."""
         if self.model_type == "blend":
-            parts = [(p.predict(table), w, a, b) for p, w, a, b in self.components]
+            shared: dict = {}
+            parts = [(p.predict(table, shared), w, a, b) for p, w, a, b in self.components]
             margin = sum(w * (a * pred.margin + b) for pred, w, a, b in parts)
             return Prediction(self.calibrator.apply(margin), margin, parts[0][0].unknown_counts)
-        t = self.preprocessor.transform(table)
+        t = self.preprocessor.transform(table, converted)
         margin = self._margin_from_matrix(t.matrix)
         return Prediction(self.calibrator.apply(margin), margin, t.unknown_counts)
 
@@ -169,12 +171,15 @@ class ModelArtifact:
         contrib = contrib.astype(np.float64)
         return contrib, [*names, "(bias)"]
 
-    def explain(self, table: pa.Table, approximate: bool = False) -> Explanation:
+    def explain(
+        self, table: pa.Table, approximate: bool = False, converted: dict | None = None
+    ) -> Explanation:
         """Prediction and contributions of every row from one transformation of ``table``
-        (``approximate``: see :meth:`contributions`)."""
+        (``approximate``: see :meth:`contributions`; ``converted``: see
+        Preprocessor.transform)."""
         if self.model_type == "blend":
             return self._explain_blend(table, approximate)
-        t = self.preprocessor.transform(table)
+        t = self.preprocessor.transform(table, converted)
         contrib, names = self._contributions_from_matrix(t.matrix, approximate)
         margin = self._margin_from_matrix(t.matrix)
         unknown = {
@@ -189,7 +194,8 @@ class ModelArtifact:
         )
 
     def _explain_blend(self, table: pa.Table, approximate: bool) -> Explanation:
-        parts = [(p.explain(table, approximate), w, a, b) for p, w, a, b in self.components]
+        shared: dict = {}
+        parts = [(p.explain(table, approximate, shared), w, a, b) for p, w, a, b in self.components]
         blocks = [e.contributions[:, :-1] * (w * a) for e, w, a, _ in parts]
         bias = sum(w * (a * e.contributions[:, -1] + b) for e, w, a, b in parts)
         sources = self.source_columns()

@@ -65,3 +65,24 @@ def test_rss_peak_is_attributed_to_the_nodes_running_then():
     later = datetime.fromisoformat("2026-11-27T10:00:15+00:00").timestamp()
     assert nodes_running_at(nodes, later) == ["b"]
     assert nodes_running_at(nodes, None) == []
+
+
+def test_the_serving_block_survives_a_bench_run_and_is_replaced_by_the_next(tmp_path):
+    """benchmarks/serving.py owns the block between its markers; benchmarks/run.py rewrites
+    the rest of BENCHMARKS.md and keeps it."""
+    from benchmarks import benchmarks_md, serving
+
+    report = tmp_path / "BENCHMARKS.md"
+    report.write_text("# Benchmarks\n\n## Notes\n\nmine\n")
+    serving.write_block(
+        report, [benchmarks_md.SERVING_BEGIN, "first figures", benchmarks_md.SERVING_END]
+    )
+    serving.write_block(
+        report, [benchmarks_md.SERVING_BEGIN, "second figures", benchmarks_md.SERVING_END]
+    )
+    text = report.read_text()
+    assert "second figures" in text and "first figures" not in text
+    assert text.index("## Real-time serving") < text.index("## Notes")
+    kept = "\n".join(benchmarks_md.section_serving(text))
+    assert kept.startswith("## Real-time serving") and "second figures" in kept
+    assert benchmarks_md.section_serving("# Benchmarks\n") == []
