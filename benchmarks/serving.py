@@ -262,8 +262,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     score_bodies = [_score_body(live, r) for r in rows]
     serial = [0]
     event_bodies = [_events_body(live, rng, serial) for _ in range(args.requests // 10)]
+    shown = src.resolve().relative_to(REPO) if src.resolve().is_relative_to(REPO) else src
     out: dict[str, Any] = {"started_at": datetime.now().isoformat(timespec="seconds"),
-                           "leads": n, "source": str(src),
+                           "leads": n, "source": str(shown),
                            "bundle_bytes": _bundle_bytes(dest)}  # fmt: skip
     with Server(src) as small:
         load_level(small.url, "/score", score_bodies[:200], 1)
