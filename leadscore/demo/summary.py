@@ -149,6 +149,12 @@ def render(db_path: Path, export_dir: Path) -> str:
         files = sorted(str(p.relative_to(export_dir)) for p in export_dir.rglob("*") if p.is_file())
         shown = ", ".join(files[:5]) + (f", ... ({len(files)} files)" if len(files) > 5 else "")
         lines += ["", f"Exports: {export_dir.resolve()}: {shown or 'empty'}"]
+    if (export_dir / "online" / "CURRENT").is_file():
+        lines += [
+            "",
+            "Real-time scoring of the exported state: make serve, then "
+            "curl -s localhost:8000/health (docs/serving.md)",
+        ]
     lines += [
         "",
         "Query the database read-only (a running dbt build holds the write lock):",

@@ -326,14 +326,21 @@ def test_reload_swaps_the_bundle_without_a_failed_request(builds, tmp_path: Path
     reloaded = app.post("/reload", headers={"Authorization": f"Bearer {TOKEN}"}).json()
     assert reloaded == {"reloaded": True, "bundle": new_version}
     statuses += [app.get(f"/leads/{lead_id}").status_code for _ in range(3)]
-    assert statuses == [200] * 6
+    # the file watch: no /reload, the next request after a second serves the newer export
+    watched = "20990101T000001-cafecafe"
+    shutil.copytree(exports / ONLINE_DIR / first, exports / ONLINE_DIR / watched)
+    (exports / ONLINE_DIR / CURRENT_FILE).write_text(watched + "\n")
+    time.sleep(1.1)
+    statuses.append(app.get(f"/leads/{lead_id}").status_code)
+    assert app.get("/health").json()["bundle"] == watched
+    assert statuses == [200] * 7
     # a broken export leaves the old bundle serving and says why
     (exports / ONLINE_DIR / "20990102T000000-broken00").mkdir()
     (exports / ONLINE_DIR / CURRENT_FILE).write_text("20990102T000000-broken00\n")
     r = app.post("/reload", headers={"Authorization": f"Bearer {TOKEN}"})
     assert r.status_code == 409 and "bundle.json" in r.json()["detail"]
     health = app.get("/health").json()
-    assert health["bundle"] == new_version and "broken00" in health["last_reload_error"]
+    assert health["bundle"] == watched and "broken00" in health["last_reload_error"]
     assert app.get(f"/leads/{lead_id}").status_code == 200
 
 
@@ -462,3 +469,28 @@ def test_limits_unknown_leads_and_errors_never_leak(builds, tmp_path, caplog) ->
     body = {"lead": _a_lead(builds), "as_of": D0.isoformat()}
     TestClient(create_app(exports)).post("/score", json=body)
     assert SECRET_EMAIL not in caplog.text
+
+
+def test_a_bundle_of_the_rule_fallback_scores_with_the_calibrated_rule_score(builds, tmp_path):
+    """A build without a champion exports the rule fallback: the API's probability is the
+    Platt calibration of the rule score, its reasons the rules, model_version 'rules'."""
+    exports = tmp_path / "exports"
+    shutil.copytree(builds["exports_d0"], exports, ignore=shutil.ignore_patterns("events"))
+    version = (exports / ONLINE_DIR / CURRENT_FILE).read_text().strip()
+    meta_path = exports / ONLINE_DIR / version / "bundle.json"
+    meta = json.loads(meta_path.read_text())
+    platt = {"method": "platt", "a": 0.03, "b": -5.0}
+    meta["model"] = {"model_version": "rules", "model_type": "rules", "trained_at": None,
+                     "data_as_of": None, "note": "no champion model in model_registry",
+                     "artifact": None, "rule_calibration": platt}  # fmt: skip
+    meta_path.write_text(json.dumps(meta))
+    app = TestClient(create_app(exports))
+    lead_id = next(iter(builds["scores_d0"]))
+    answer = app.get(f"/leads/{lead_id}", params={"as_of": D0.isoformat()}).json()
+    assert answer["model_version"] == "rules" and answer["logit"] is None
+    expected = 1 / (1 + math.exp(-(0.03 * answer["rule_score"] - 5.0)))
+    assert abs(answer["conversion_probability"] - expected) < 1e-12
+    assert answer["rule_score"] == builds["scores_d0"][lead_id]["rule_score"]
+    assert all(r[:2] in ("+ ", "- ") for r in answer["top_reasons"])
+    assert "no champion" in answer["scoring_notes"]
+    assert app.get("/model").json()["features"] == []
