@@ -180,6 +180,46 @@ def _as_float(arr: pa.Array, name: str) -> np.ndarray:
     return out
 
 
+# --- a few rows (leadscore serve scores one lead per request): the same conversions from
+# Python values, without an Arrow compute call per column (each costs microseconds, a
+# one-row transform of 70 columns was mostly those). Only for plain types; anything else
+# (dictionary, decimal, string views) takes the Arrow path. ``converted['rows']`` may hold
+# the table's rows already (leadscore serve builds them). test_ml_preprocess holds the two
+# paths equal, tests/python/test_serve_e2e.py on every open lead of a build.
+SMALL_TABLE_ROWS = 8
+
+
+_PLAIN_TYPE_IDS = frozenset(
+    t.id
+    for t in (pa.string(), pa.large_string(), pa.bool_(), pa.float16(), pa.float32(),
+              pa.float64(), pa.int8(), pa.int16(), pa.int32(), pa.int64(), pa.uint8(),
+              pa.uint16(), pa.uint32(), pa.uint64())
+)  # fmt: skip
+
+
+def _values(table: pa.Table, col: str, converted: dict) -> list[Any]:
+    """Column ``col`` as Python values, from one to_pylist of the whole table."""
+    if "rows" not in converted:
+        converted["rows"] = table.to_pylist()
+    return [row[col] for row in converted["rows"]]
+
+
+def _floats_of_rows(table: pa.Table, columns: list[str], converted: dict) -> np.ndarray:
+    """_as_float of each of ``columns`` from Python values, as one [rows, columns] matrix:
+    NULL, NaN and ±inf → NaN, booleans 1.0 / 0.0."""
+    key = ("numbers", tuple(columns))
+    if key not in converted:
+        if "rows" not in converted:
+            converted["rows"] = table.to_pylist()
+        x = np.array(
+            [[np.nan if r[c] is None else r[c] for c in columns] for r in converted["rows"]],
+            dtype=np.float64,
+        ).reshape(len(converted["rows"]), len(columns))
+        x[~np.isfinite(x)] = np.nan
+        converted[key] = x
+    return converted[key]
+
+
 def signed_log1p(x: np.ndarray) -> np.ndarray:
     """sign(x) · ln(1 + |x|): monotone, defined on all reals, tames heavy tails."""
     return np.sign(x) * np.log1p(np.abs(x))
@@ -222,6 +262,18 @@ class CategoricalState:
         if name not in cache:
             cache[name] = pa.array(getattr(self, name), pa.string())
         return cache[name]
+
+    def codes_of_values(self, values: list[str | None]) -> np.ndarray:
+        """``codes`` of Python strings (the few-rows path of Preprocessor.transform)."""
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = self.__dict__["_index"] = {v: i for i, v in enumerate(self.categories)}
+            self.__dict__["_rare"] = frozenset(self.rare_values)
+        rare, k = self.__dict__["_rare"], len(self.categories)
+        return np.array(
+            [k + 1 if v is None else index.get(v, k if v in rare else k + 2) for v in values],
+            dtype=np.int64,
+        )
 
     def codes(self, arr: pa.Array) -> np.ndarray:
         """Per row: index into feature_names() (categories, then rare, missing, unknown)."""
@@ -391,25 +443,42 @@ class Preprocessor:
         unknown: dict[str, int] = {}
         numeric: list[tuple[int, NumericState, np.ndarray]] = []
         j = 0
+        small = n <= SMALL_TABLE_ROWS and self._plain(table.schema)
         for col in self.spec.columns:
             if col in self.categorical:
                 st = self.categorical[col]
                 width = len(st.categories) + 3
-                if (col, "text") not in converted:
-                    converted[(col, "text")] = _as_strings(_column(table, col), col)
-                codes = st.codes(converted[(col, "text")])
+                if small:
+                    codes = st.codes_of_values(_values(table, col, converted))
+                else:
+                    if (col, "text") not in converted:
+                        converted[(col, "text")] = _as_strings(_column(table, col), col)
+                    codes = st.codes(converted[(col, "text")])
                 out[np.arange(n), j + codes] = 1.0
                 unknown[col] = int(np.sum(codes == width - 1))
                 j += width
                 continue
             st = self.numeric[col]
-            if (col, "number") not in converted:
-                converted[(col, "number")] = _as_float(_column(table, col), col)
-            numeric.append((j, st, converted[(col, "number")]))
+            if small:
+                numeric.append((j, st, col))
+            else:
+                if (col, "number") not in converted:
+                    converted[(col, "number")] = _as_float(_column(table, col), col)
+                numeric.append((j, st, converted[(col, "number")]))
             j += 2 if self.mode == "linear" and st.missing_indicator else 1
+        if numeric and small:
+            columns = [col for _, _, col in numeric]
+            x = _floats_of_rows(table, columns, converted)
+            numeric = [(j, st, x[:, i]) for i, (j, st, _) in enumerate(numeric)]
         if numeric:
             self._fill_numeric(out, numeric)
         return Transformed(out, names, unknown)
+
+    def _plain(self, schema: pa.Schema) -> bool:
+        """Whether every feature column of ``schema`` has a plain type (strings, booleans,
+        integers, floats): the few-rows path reads those as Python values."""
+        types = dict(zip(schema.names, schema.types, strict=True))
+        return all(types[c].id in _PLAIN_TYPE_IDS for c in self.spec.columns)
 
     def _fill_numeric(
         self, out: np.ndarray, numeric: list[tuple[int, NumericState, np.ndarray]]

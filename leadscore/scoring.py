@@ -175,12 +175,15 @@ def score_with_model(
     n_reasons: int = 3,
     note: str | None = None,
     exact_reasons_max_leads: int | None = None,
+    py_rows: Sequence[Mapping[str, Any]] | None = None,
 ) -> pa.Table:
     """Score every row of ``features`` (lead_features: lead_id, as_of and the feature columns)
     with ``artifact``: calibrated probability, logit, reasons and notes (PREDICTION_SCHEMA);
     ``note`` (why this model) is added to every lead's notes. ``exact_reasons_max_leads``:
     exact TreeSHAP reasons for at most this many rows (the highest logits), approximate ones
-    for the rest (XGBoost only; None = exact for all). Rows keep their input order."""
+    for the rest (XGBoost only; None = exact for all). Rows keep their input order.
+    ``py_rows``: the same rows as Python dicts when the caller has them (leadscore serve
+    builds them): a small table is then not converted back to Python."""
     n = features.num_rows
     approximate = np.zeros(n, dtype=bool)
     if exact_reasons_max_leads is not None and artifact.uses_trees and n > exact_reasons_max_leads:
@@ -209,6 +212,7 @@ def score_with_model(
                     n_reasons,
                     batch_note,
                     approximate=flag,
+                    py_rows=py_rows if rows.size == n <= BATCH_ROWS else None,
                 )
             )
         order.append(rows)
@@ -231,12 +235,17 @@ def _score_batch(
     n_reasons: int,
     note: str | None,
     approximate: bool = False,
+    py_rows: Sequence[Mapping[str, Any]] | None = None,
 ) -> pa.Table:
-    explained = artifact.explain(batch, approximate)
+    converted = None if py_rows is None else {"rows": list(py_rows)}
+    explained = artifact.explain(batch, approximate, converted)
     grouped, groups = group_contributions(explained.contributions, explained.sources)
     up_idx, down_idx = top_indices(grouped, n_reasons)
     needed = set(groups) | set(explained.unknown)
-    values = {col: batch.column(col).to_pylist() for col in needed}
+    if py_rows is None:
+        values = {col: batch.column(col).to_pylist() for col in needed}
+    else:
+        values = {col: [row[col] for row in py_rows] for col in needed}
     ups = [
         _reason_entries(up_idx[i], grouped[i], groups, values, i, labels)
         for i in range(batch.num_rows)

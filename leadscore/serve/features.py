@@ -82,58 +82,74 @@ class FeatureBuilder:
     def code_of(self, activity_type: str) -> int:
         return self._code[activity_type]
 
-    def _state(self, acts: Activities, t_us: int) -> dict[str, Any]:
-        """Macro activity_state_as_of for one lead: the totals of each counted activity
-        (macro counted_activity: a type, 'other', or the categories engagement / sales
-        touch), times, the decay weight, distinct engagement days and each windowed count just
-        before T - w (``before``), from the activities strictly before T."""
-        before = acts.times < t_us
-        times = acts.times[before]
-        codes = acts.codes[before].astype(np.int64)
-        k = len(self._code)
-        by_code = np.bincount(codes, minlength=k)
-        cum = {name: int(by_code[code]) for name, code in self._code.items()}
-        cum["engagement"] = int(by_code[self._engagement].sum())
-        cum["sales_touch"] = int(by_code[self._sales].sum())
-        engaged_mask = self._engagement[codes]
-        engaged = times[engaged_mask]
-        recent_by_code = {}
-        for days in LOOKBACK_DAYS:
-            recent = times >= t_us - days * US_PER_DAY
-            counts = np.bincount(codes[recent], minlength=k)
-            recent_by_code[days] = (counts, int(np.count_nonzero(recent & engaged_mask)))
-        before_w = {}
-        for name in self.online.counted_types:
-            for days in FEATURE_WINDOWS:
-                before_w[(name, days)] = cum[name] - int(recent_by_code[days][0][self._code[name]])
-        for days in LOOKBACK_DAYS:
-            before_w[("engagement", days)] = cum["engagement"] - recent_by_code[days][1]
-
-        def last(mask: np.ndarray) -> int | None:
-            picked = times[mask]
-            return int(picked.max()) if picked.size else None
-
-        def last_of(name: str) -> int | None:
-            return last(codes == self._code[name]) if name in self._code else None
-
-        decay = None
-        if engaged.size:
-            decay = 0.0
-            for occurred in engaged.tolist():
-                decay += math.exp(self._decay_rate * fractional_days(occurred, t_us))
-        return {
-            "any": bool(times.size),
-            "cum": cum,
-            "before": before_w,
-            "decay": decay,
-            "first_engagement": int(engaged.min()) if engaged.size else None,
-            "last_engagement": int(engaged.max()) if engaged.size else None,
-            "last_sales_touch": last(self._sales[codes]),
-            "last_pricing": last_of("pricing_page_view"),
-            "last_demo": last_of("demo_request"),
-            "last_activity": int(times.max()) if times.size else None,
-            "active_days": int(np.unique(engaged // US_PER_DAY).size),
+    def _states(self, acts: Sequence[Activities], t_us: int) -> list[dict[str, Any]]:
+        """Macro activity_state_as_of for each lead of a batch, one numpy pass over all their
+        activities strictly before T: the totals of each counted activity (macro
+        counted_activity: a type, 'other', or the categories engagement / sales touch),
+        times, the decay weight, distinct engagement days and each windowed count just
+        before T - w (``before``)."""
+        n, k = len(acts), len(self._code)
+        seg = np.repeat(np.arange(n), [a.times.size for a in acts])
+        times = np.concatenate([a.times for a in acts]) if n else np.zeros(0, np.int64)
+        codes = np.concatenate([a.codes for a in acts]).astype(np.int64) if n else seg
+        keep = times < t_us
+        seg, times, codes = seg[keep], times[keep], codes[keep]
+        flat = seg * k + codes
+        by_code = np.bincount(flat, minlength=n * k).reshape(n, k)
+        engaged = self._engagement[codes]
+        sales = self._sales[codes]
+        recent = {
+            days: np.bincount(flat[times >= t_us - days * US_PER_DAY], minlength=n * k).reshape(
+                n, k
+            )
+            for days in LOOKBACK_DAYS
         }
+        recent_engaged = {
+            days: np.bincount(seg[engaged & (times >= t_us - days * US_PER_DAY)], minlength=n)
+            for days in LOOKBACK_DAYS
+        }
+        last_code = _reduce_at(np.maximum, flat, times, n * k).reshape(n, k)
+        first_eng = _reduce_at(np.minimum, seg[engaged], times[engaged], n)
+        last_eng = _reduce_at(np.maximum, seg[engaged], times[engaged], n)
+        last_sales = _reduce_at(np.maximum, seg[sales], times[sales], n)
+        last_any = _reduce_at(np.maximum, seg, times, n)
+        # summed in activity order from 0.0, as a per-lead loop would (bincount is sequential)
+        weights = [
+            math.exp(self._decay_rate * fractional_days(o, t_us)) for o in times[engaged].tolist()
+        ]
+        decay = np.bincount(seg[engaged], weights=weights, minlength=n)
+        n_engaged = np.bincount(seg[engaged], minlength=n)
+        days_of = np.unique(seg[engaged] * (1 << 32) + times[engaged] // US_PER_DAY)
+        active_days = np.bincount(days_of >> 32, minlength=n)
+        n_any = np.bincount(seg, minlength=n)
+        pricing, demo = self._code.get("pricing_page_view"), self._code.get("demo_request")
+        states = []
+        for i in range(n):
+            counts = by_code[i].tolist()
+            cum = {name: counts[code] for name, code in self._code.items()}
+            cum["engagement"] = int(by_code[i, self._engagement].sum())
+            cum["sales_touch"] = int(by_code[i, self._sales].sum())
+            before_w = {
+                (name, days): cum[name] - int(recent[days][i, self._code[name]])
+                for name in self.online.counted_types
+                for days in FEATURE_WINDOWS
+            }
+            for days in LOOKBACK_DAYS:
+                before_w[("engagement", days)] = cum["engagement"] - int(recent_engaged[days][i])
+            states.append({
+                "any": bool(n_any[i]),
+                "cum": cum,
+                "before": before_w,
+                "decay": float(decay[i]) if n_engaged[i] else None,
+                "first_engagement": _at(first_eng, i),
+                "last_engagement": _at(last_eng, i),
+                "last_sales_touch": _at(last_sales, i),
+                "last_pricing": None if pricing is None else _at(last_code[i], pricing),
+                "last_demo": None if demo is None else _at(last_code[i], demo),
+                "last_activity": _at(last_any, i),
+                "active_days": int(active_days[i]),
+            })  # fmt: skip
+        return states
 
     def row(
         self,
@@ -145,8 +161,34 @@ class FeatureBuilder:
     ) -> dict[str, Any]:
         """Macro point_in_time_features (one-date branch) for ``lead`` (its int_leads_enriched
         columns) as of ``as_of``; keys in lead_features' column order."""
+        return self.rows([lead], [acts], [wins], as_of, attributes)[0]
+
+    def rows(
+        self,
+        leads: Sequence[Mapping[str, Any]],
+        acts: Sequence[Activities],
+        wins: Sequence[DomainWins],
+        as_of: datetime,
+        attributes: Sequence[str] = (),
+    ) -> list[dict[str, Any]]:
+        """``row`` of each lead of a batch, all as of ``as_of`` (one pass over their
+        activities)."""
         t = epoch_us(as_of)
-        s = self._state(acts, t)
+        states = self._states(acts, t)
+        return [
+            self._row(lead, s, w, t, as_of, attributes)
+            for lead, s, w in zip(leads, states, wins, strict=True)
+        ]
+
+    def _row(
+        self,
+        lead: Mapping[str, Any],
+        s: dict[str, Any],
+        wins: DomainWins,
+        t: int,
+        as_of: datetime,
+        attributes: Sequence[str],
+    ) -> dict[str, Any]:
         cum, has = s["cum"], s["any"]
 
         def count(name: str) -> int:
@@ -197,7 +239,7 @@ class FeatureBuilder:
             row["days_since_last_sales_touch"] = fractional_days(s["last_sales_touch"], t)
         level = lead["seniority_level"]
         row["seniority_x_engagement"] = (
-            None if level is None else level * (decayed if decayed is not None else 0)
+            None if level is None else level * (decayed if decayed is not None else 0.0)
         )
         corporate = 1 if lead["is_corporate_email"] else 0
         row["corporate_x_pricing_views_30d"] = corporate * window("pricing_page_view", 30)
@@ -215,6 +257,21 @@ class FeatureBuilder:
         if i < 0:
             return 0, 0.0, None
         return int(wins.n_won[i]), float(wins.amount[i]), _time(int(wins.closed[i]))
+
+
+def _reduce_at(op: np.ufunc, index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """op (np.maximum / np.minimum) of ``values`` per ``index`` in 0..size-1; a slot without
+    values holds the opposite extreme (read with _at)."""
+    start = np.iinfo(np.int64).min if op is np.maximum else np.iinfo(np.int64).max
+    out = np.full(size, start, dtype=np.int64)
+    op.at(out, index, values)
+    return out
+
+
+def _at(reduced: np.ndarray, i: int) -> int | None:
+    value = int(reduced[i])
+    extremes = (np.iinfo(np.int64).min, np.iinfo(np.int64).max)
+    return None if value in extremes else value
 
 
 def _time(us: int | None) -> datetime | None:

@@ -144,7 +144,7 @@ class LiveState:
         row = bundle.lead_row(enriched["lead_id"])
         base, ids = bundle.activities_of(row) if row is not None else (None, [])
         acts, _ = activities_from(bundle, activities, base, ids)
-        return score_leads(bundle, [LeadInput(enriched, acts, as_of)])[0]
+        return score_leads(bundle, [LeadInput(enriched, acts)], as_of)[0]
 
     def current(self, lead_id: str, as_of: datetime) -> dict[str, Any]:
         bundle = self.bundle
@@ -155,20 +155,31 @@ class LiveState:
 
     @staticmethod
     def _score_rows(
-        bundle: Bundle, rows: Sequence[int], as_of: datetime, reasons: bool = True
+        bundle: Bundle,
+        rows: Sequence[int],
+        as_of: datetime,
+        reasons: bool = True,
+        leads: Sequence[Mapping[str, Any]] | None = None,
     ) -> list[dict]:
-        inputs = [LeadInput(bundle.lead(r), bundle.activities_of(r)[0], as_of) for r in rows]
-        return score_leads(bundle, inputs, reasons)
+        leads = bundle.leads_of(rows) if leads is None else leads
+        inputs = [
+            LeadInput(lead, bundle.activities_of(r)[0]) for lead, r in zip(leads, rows, strict=True)
+        ]
+        return score_leads(bundle, inputs, as_of, reasons)
 
     def apply_events(self, events: Sequence[Mapping[str, Any]], as_of: datetime) -> EventsResult:
         bundle = self.bundle
         rows = sorted({r for e in events if (r := bundle.lead_row(e["lead_id"])) is not None})
-        before = {a["lead_id"]: a for a in self._score_rows(bundle, rows, as_of, reasons=False)}
+        leads = bundle.leads_of(rows)
+        before = {
+            a["lead_id"]: a
+            for a in self._score_rows(bundle, rows, as_of, reasons=False, leads=leads)
+        }
         added, duplicates, unknown = _add_events(bundle, events)
         if added:
             events_log.append(self.export_dir, [e for _, e in added], events_log.utc_now())
         _overlay(bundle, added)
-        after = self._score_rows(bundle, rows, as_of)
+        after = self._score_rows(bundle, rows, as_of, leads=leads)
         alerts = [
             {
                 "lead_id": a["lead_id"],

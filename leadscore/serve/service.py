@@ -36,11 +36,10 @@ HOT = "hot"
 
 @dataclass(frozen=True)
 class LeadInput:
-    """One lead to score: its int_leads_enriched columns, activities and as_of."""
+    """One lead to score: its int_leads_enriched columns and activities."""
 
     lead: Mapping[str, Any]
     activities: Activities
-    as_of: datetime
 
 
 def _rank_key(ev: float | None, logit: float | None, rule: float, lead_id: str) -> tuple:
@@ -89,11 +88,11 @@ def tier_of(
 
 
 def _predictions(
-    bundle: Bundle, table: pa.Table, rules: Sequence[Any], reasons: bool = True
+    bundle: Bundle, table: pa.Table, rows: Sequence[dict], rules: Sequence[Any], reasons: bool
 ) -> list[dict[str, Any]]:
     model = bundle.model
     if bundle.artifact is not None and not reasons:
-        prediction = bundle.artifact.predict(table)
+        prediction = bundle.artifact.predict(table, {"rows": list(rows)})
         return [
             {"conversion_probability": float(p), "logit": float(m), "top_reasons": None,
              "model_version": model["model_version"], "model_type": bundle.artifact.model_type,
@@ -103,7 +102,7 @@ def _predictions(
     if bundle.artifact is not None:
         out = score_with_model(
             table, bundle.artifact, model["model_version"], bundle.labels,
-            bundle.online.n_reasons, model["note"], exact_reasons_max_leads=None,
+            bundle.online.n_reasons, model["note"], exact_reasons_max_leads=None, py_rows=rows,
         )  # fmt: skip
         return out.to_pylist()
     ids = table.column("lead_id")
@@ -120,21 +119,24 @@ def _predictions(
 
 
 def score_leads(
-    bundle: Bundle, inputs: Sequence[LeadInput], reasons: bool = True
+    bundle: Bundle, inputs: Sequence[LeadInput], as_of: datetime, reasons: bool = True
 ) -> list[dict[str, Any]]:
-    """The API answer for each input (the lead_scores fields and the feature values used);
+    """The API answer for each input as of ``as_of`` (the lead_scores fields and the
+    feature values used);
     ``reasons=False``: probability, score and tier only (no contributions computed), for the
     scores before a batch of events."""
     if not inputs:
         return []
-    rows = []
-    for item in inputs:
-        lead = item.lead
-        wins = bundle.wins_of(lead.get("email_domain"))
-        rows.append(bundle.features.row(lead, item.activities, wins, item.as_of, bundle.attributes))
+    rows = bundle.features.rows(
+        [item.lead for item in inputs],
+        [item.activities for item in inputs],
+        [bundle.wins_of(item.lead.get("email_domain")) for item in inputs],
+        as_of,
+        bundle.attributes,
+    )
     table = pa.Table.from_pylist(rows, schema=bundle.feature_schema)
     rules = [bundle.rules.score(row) for row in rows]
-    predictions = _predictions(bundle, table, rules, reasons)
+    predictions = _predictions(bundle, table, rows, rules, reasons)
     used = bundle.model_features
     online = bundle.online
     answers = []

@@ -10,7 +10,7 @@ received events; ``make bench`` measures it.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -106,6 +106,12 @@ class Bundle:
 
     def lead(self, row: int) -> dict[str, Any]:
         return self.leads.slice(row, 1).to_pylist()[0]
+
+    def leads_of(self, rows: Sequence[int]) -> list[dict[str, Any]]:
+        """The leads of ``rows``, in one take (a slice per lead costs 60 µs)."""
+        if not rows:
+            return []
+        return self.leads.take(pa.array(rows, pa.int64())).to_pylist()
 
     def activities_of(self, row: int) -> tuple[Activities, list[str]]:
         """The lead's activities (state and overlay) and their ids."""

@@ -119,7 +119,7 @@ class ModelArtifact:
         """Probabilities, margins and unknown-category counts for every row of ``table``
         (``converted``: see Preprocessor.transform)."""
         if self.model_type == "blend":
-            shared: dict = {}
+            shared = {} if converted is None else converted
             parts = [(p.predict(table, shared), w, a, b) for p, w, a, b in self.components]
             margin = sum(w * (a * pred.margin + b) for pred, w, a, b in parts)
             return Prediction(self.calibrator.apply(margin), margin, parts[0][0].unknown_counts)
@@ -178,7 +178,7 @@ class ModelArtifact:
         (``approximate``: see :meth:`contributions`; ``converted``: see
         Preprocessor.transform)."""
         if self.model_type == "blend":
-            return self._explain_blend(table, approximate)
+            return self._explain_blend(table, approximate, {} if converted is None else converted)
         t = self.preprocessor.transform(table, converted)
         contrib, names = self._contributions_from_matrix(t.matrix, approximate)
         margin = self._margin_from_matrix(t.matrix)
@@ -193,8 +193,7 @@ class ModelArtifact:
             unknown,
         )
 
-    def _explain_blend(self, table: pa.Table, approximate: bool) -> Explanation:
-        shared: dict = {}
+    def _explain_blend(self, table: pa.Table, approximate: bool, shared: dict) -> Explanation:
         parts = [(p.explain(table, approximate, shared), w, a, b) for p, w, a, b in self.components]
         blocks = [e.contributions[:, :-1] * (w * a) for e, w, a, _ in parts]
         bias = sum(w * (a * e.contributions[:, -1] + b) for e, w, a, b in parts)

@@ -111,3 +111,35 @@ def test_missing_feature_column_names_the_column_and_the_fix():
     pre = fit_preprocessor(table(), spec, "tree")
     with pytest.raises(ValueError, match=r"company_size.*retrain"):
         pre.transform(table().drop_columns(["company_size"]))
+
+
+def test_a_few_rows_give_the_matrix_of_the_arrow_path():
+    """transform reads tables of up to SMALL_TABLE_ROWS rows as Python values (leadscore
+    serve's one lead); every row must get exactly the matrix row of the Arrow path."""
+    from leadscore.preprocess import SMALL_TABLE_ROWS
+
+    n = 40
+    plain = pa.table(
+        {
+            "industry": pa.array(
+                (["software", "retail", "mining", None, "unseen", "rare"] * 7)[:n]
+            ),
+            "company_size": pa.array(([10, None, 3, 7_000_000, -2] * 8)[:n], pa.int64()),
+            "ratio": pa.array(([0.5, float("nan"), float("inf"), None, -1e30] * 8)[:n]),
+            "is_corporate_email": pa.array(([True, False, None, True] * 10)[:n]),
+            "is_converted": [True, False] * (n // 2),
+            "split": ["train"] * n,
+        }
+    )
+    spec = FeatureSpec.from_schema(plain.schema)
+    for mode in ("tree", "linear"):
+        pre = fit_preprocessor(plain, spec, mode, min_category_count=7)
+        assert pre.categorical["industry"].rare_values  # the rare bucket is exercised
+        whole = pre.transform(plain)  # n > SMALL_TABLE_ROWS: the Arrow path
+        assert n > SMALL_TABLE_ROWS
+        for i in range(n):
+            one = pre.transform(plain.slice(i, 1))
+            np.testing.assert_array_equal(one.matrix[0], whole.matrix[i])
+        rows = plain.slice(0, 3)
+        given = pre.transform(rows, {"rows": rows.to_pylist()})
+        np.testing.assert_array_equal(given.matrix, whole.matrix[:3])
