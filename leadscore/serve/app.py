@@ -277,12 +277,11 @@ def create_app(export_dir: Path, token: str = "") -> FastAPI:
         live.maybe_reload()
         bundle = live.bundle
         meta = bundle.model
-        features = bundle.artifact.source_columns() if bundle.artifact is not None else []
         return _json({
             "model_version": meta["model_version"], "model_type": meta["model_type"],
             "trained_at": meta["trained_at"], "data_as_of": meta["data_as_of"],
             "as_of": bundle.as_of, "bundle": bundle.version, "note": meta["note"],
-            "features": features,
+            "features": bundle.model_features,
         })  # fmt: skip
 
     @app.post("/reload", dependencies=[Depends(authorised)])

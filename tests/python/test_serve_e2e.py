@@ -369,6 +369,7 @@ def test_leadscore_serve_answers_on_localhost(builds: dict[str, Any]) -> None:
         assert health["status"] == "ok" and health["n_leads"] == len(builds["scores_d0"])
         model = httpx.get(f"http://127.0.0.1:{port}/model", timeout=5).json()
         assert model["model_version"] == next(iter(builds["scores_d0"].values()))["model_version"]
+        assert model["features"] and len(model["features"]) == len(set(model["features"]))
     finally:
         proc.terminate()
         proc.wait(timeout=30)
