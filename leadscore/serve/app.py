@@ -23,14 +23,21 @@ import logging
 import secrets
 import traceback
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from leadscore.serve.config import MAX_ACTIVITIES_PER_SCORE, MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST
 from leadscore.serve.events_log import utc_now
@@ -50,12 +57,23 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
+FUTURE_TOLERANCE = timedelta(minutes=5)  # clock skew between a webhook's sender and us
+
+
+def _not_in_future(value: datetime) -> datetime:
+    """An activity from the future is a 422, as staging quarantines it (future_timestamp);
+    a few minutes of clock skew are allowed."""
+    if _utc(value) > utc_now() + FUTURE_TOLERANCE:
+        raise ValueError("must not be in the future (UTC, 5 minutes of clock skew allowed)")
+    return value
+
+
 class Activity(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     activity_id: Id
     activity_type: ActivityType
-    occurred_at: datetime
+    occurred_at: Annotated[datetime, AfterValidator(_not_in_future)]
 
     def plain(self) -> dict[str, Any]:
         """As the state takes it: occurred_at as naive UTC."""

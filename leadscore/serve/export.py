@@ -160,15 +160,21 @@ def _activities(
 
 
 def _domain_wins(
-    con: duckdb.DuckDBPyConnection, refs: Mapping[str, Any], as_of: datetime
+    con: duckdb.DuckDBPyConnection, refs: Mapping[str, Any], leads: pa.Table, as_of: datetime
 ) -> pa.Table:
-    sql = (
-        "select w.email_domain, w.closed_at, cast(w.cum_n_won as bigint) as cum_n_won, "
-        f"w.cum_won_amount from ({refs['int_domain_wins_accumulated'].sql_query()}) as w "
-        f"where w.email_domain in (select e.email_domain from "
-        f"({refs['int_leads_enriched'].sql_query()}) as e) and w.closed_at < ?"
-    )
-    table = con.execute(sql, [as_of]).to_arrow_table()
+    """int_domain_wins_accumulated before as_of for the domains of the open leads (the
+    leads table already read: no second scan of int_leads_enriched)."""
+    con.register("online_lead_domains", leads.select(["email_domain"]))
+    try:
+        table = con.execute(
+            "select w.email_domain, w.closed_at, cast(w.cum_n_won as bigint) as cum_n_won, "
+            f"w.cum_won_amount from ({refs['int_domain_wins_accumulated'].sql_query()}) as w "
+            "where w.email_domain in (select d.email_domain from online_lead_domains as d) "
+            "and w.closed_at < ?",
+            [as_of],
+        ).to_arrow_table()
+    finally:
+        con.unregister("online_lead_domains")
     return _sorted_by_key(table, "email_domain", then=["closed_at"])
 
 
@@ -284,7 +290,7 @@ def export_online_state(
     tables = {
         "leads.arrow": leads,
         "activities.arrow": activities,
-        "domain_wins.arrow": _domain_wins(con, refs, as_of),
+        "domain_wins.arrow": _domain_wins(con, refs, leads, as_of),
         "features.arrow": refs["lead_features"].limit(0).to_arrow_table(),
     }
     root.mkdir(parents=True, exist_ok=True)

@@ -429,6 +429,7 @@ def test_a_bad_event_rejects_the_request_and_stores_nothing(builds, client) -> N
             "occurred_at": D1.isoformat()}  # fmt: skip
     auth = {"Authorization": f"Bearer {TOKEN}"}
     for bad in ({**good, "occurred_at": "soon"}, {**good, "lead_id": " "},
+                {**good, "occurred_at": "2999-01-01T00:00:00Z"},
                 {k: v for k, v in good.items() if k != "activity_id"}):  # fmt: skip
         r = client.post("/events", json={"events": [good, bad]}, headers=auth)
         assert r.status_code == 422 and r.json()["detail"][0]["loc"][:3] == ["body", "events", 1]
